@@ -65,7 +65,12 @@ export class Problems {
   readonly list: Problem[] = [];
   constructor(private readonly limit = 1000) {}
 
-  add<T extends CodeSet>(set: T, code: keyof T & string, path: string, params?: Record<string, string>): void {
+  add<T extends CodeSet>(
+    set: T,
+    code: keyof T & string,
+    path: string,
+    params?: Record<string, string>,
+  ): void {
     if (this.list.length < this.limit) this.list.push(makeProblem(set, code, path, params));
   }
 
