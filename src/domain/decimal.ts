@@ -39,7 +39,7 @@ export class Dec {
   static readonly HUNDRED = new Dec(100n, 0);
 
   static of(units: bigint, scale = 0): Dec {
-    if (!Number.isInteger(scale) || scale < 0) throw new RangeError(`bad scale ${scale}`);
+    checkScale(scale);
     return new Dec(units, scale);
   }
 
@@ -95,6 +95,7 @@ export class Dec {
 
   /** Division rounded to `scale` decimals. */
   div(other: Dec, scale: number, rounding: Rounding = "half-up"): Dec {
+    checkScale(scale);
     if (other.units === 0n) throw new RangeError("division by zero");
     // this / other = (u1 / 10^s1) / (u2 / 10^s2); produce (scale + 1) guard-free exact quotient via remainder.
     const num = this.units * pow10(other.scale + scale);
@@ -112,6 +113,7 @@ export class Dec {
 
   /** Rounds to `scale` decimals (never adds precision that was not there: 1.5 rounded to 3 stays 1.5). */
   round(scale: number, rounding: Rounding = "half-up"): Dec {
+    checkScale(scale);
     if (scale >= this.scale) return this;
     return new Dec(divRound(this.units, pow10(this.scale - scale), rounding), scale);
   }
@@ -183,7 +185,12 @@ export class Dec {
 
   /** Shortest plain text of the value ("1.50" → "1.5", "2.000" → "2"): the form hddt writes into XML. */
   toPlain(): string {
-    return this.normalize().toString();
+    const s = this.toString();
+    if (this.scale === 0) return s;
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 48 /* 0 */) end--;
+    if (s.charCodeAt(end - 1) === 46 /* . */) end--;
+    return end === s.length ? s : s.slice(0, end);
   }
 
   /** Exactly `scale` decimals, rounding when needed. */
@@ -195,6 +202,10 @@ export class Dec {
   toJSON(): string {
     return this.toPlain();
   }
+}
+
+function checkScale(scale: number): void {
+  if (!Number.isInteger(scale) || scale < 0) throw new RangeError(`bad scale ${scale}`);
 }
 
 function divRound(num: bigint, den: bigint, rounding: Rounding): bigint {
