@@ -285,7 +285,6 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NUMBER_RE = /^\d{1,8}$/;
 const DIGITS12 = /^\d{12}$/;
 const DIGITS7 = /^\d{7}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: this is the check for control characters
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function isValidDate(s: string): boolean {
