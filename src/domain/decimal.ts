@@ -166,9 +166,18 @@ export class Dec {
 
   /** Count of integer digits and of decimals after normalizing (for the format's 21,6 limits). */
   digits(): { integer: number; fraction: number } {
-    const n = this.normalize();
-    const { integer, fraction } = n.parts();
-    return { integer: integer === 0n ? 1 : integer.toString().length, fraction: fraction.length };
+    const abs = this.units < 0n ? -this.units : this.units;
+    const text = abs.toString();
+    let fraction = Math.min(this.scale, text.length);
+    let end = text.length;
+    while (fraction > 0 && text.charCodeAt(end - 1) === 48 /* 0 */) {
+      end--;
+      fraction--;
+    }
+    // Zeros between the point and the first digit count as decimals (0.005 has 3).
+    if (this.scale > text.length && fraction > 0) fraction += this.scale - text.length;
+    const integer = Math.max(1, text.length - this.scale);
+    return { integer, fraction: this.scale > text.length && fraction === 0 ? 0 : fraction };
   }
 
   /** True when the value fits a numeric field of `total` digits with at most `decimals` decimals. */

@@ -281,6 +281,7 @@ export interface ValidateOptions {
   stage?: InvoiceStage;
 }
 
+const TWO = Dec.of(2n);
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NUMBER_RE = /^\d{1,8}$/;
 const DIGITS12 = /^\d{12}$/;
@@ -724,8 +725,8 @@ class Validator {
   private within(actual: Dec, expected: Dec, units: number): boolean {
     const diff = actual.sub(expected).abs();
     if (diff.isZero()) return true;
-    const tol = this.unit.mul(Dec.parse(String(units)));
-    return diff.cmp(tol) <= 0;
+    // units may be fractional (0.5): compare 2·diff with 2·units·unit to stay in integers.
+    return diff.mul(TWO).cmp(this.unit.mul(Dec.of(BigInt(Math.round(units * 2))))) <= 0;
   }
 
   /** Lengths and control characters of every text field, from the MAX_LENGTH table. */
@@ -741,7 +742,14 @@ class Validator {
     };
     const each = (prefix: string, keyPrefix: string, obj: object | undefined): void => {
       if (!obj) return;
-      for (const [k, val] of Object.entries(obj)) check(`${prefix}.${k}`, `${keyPrefix}.${k}`, val);
+      const rec = obj as Record<string, unknown>;
+      for (const k in rec) {
+        const val = rec[k];
+        if (typeof val !== "string") continue;
+        const key = `${keyPrefix}.${k}`;
+        const max = MAX_LENGTH[key];
+        if ((max !== undefined && val.length > max) || CONTROL.test(val)) check(`${prefix}.${k}`, key, val);
+      }
     };
     each("header", "header", inv.header);
     each("header.related", "header.related", inv.header.related);

@@ -76,7 +76,13 @@ export function withTotals(inv: Invoice): Invoice {
     const vatAmount = pct ? amount.mul(d(pct[1]!)).div(Dec.HUNDRED, 0) : Dec.ZERO;
     return { vatRate, amount, vatAmount };
   });
-  const totalBeforeVat = Dec.sum(byRate.map((r) => r.amount));
+  // Without rates (sales invoices, warehouse notes) the lines add up directly and there is no VAT.
+  const lineSum = Dec.sum(
+    inv.lines
+      .filter((l) => l.amount && l.nature !== 2 && l.nature !== 4)
+      .map((l) => (l.nature === 3 ? l.amount!.neg() : l.amount!)),
+  );
+  const totalBeforeVat = byRate.length > 0 ? Dec.sum(byRate.map((r) => r.amount)) : lineSum;
   const totalVat = Dec.sum(byRate.map((r) => r.vatAmount));
   const totalPayable = totalBeforeVat.add(totalVat);
   return {
