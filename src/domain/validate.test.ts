@@ -3,6 +3,7 @@ import { sampleInvoice, withTotals } from "../../test/support/invoices.ts";
 import { Dec } from "./decimal.ts";
 import type { Invoice } from "./invoice.ts";
 import { type InvoiceStage, validateInvoice } from "./validate.ts";
+import { amountInWords } from "./words.ts";
 
 const d = Dec.parse;
 
@@ -420,15 +421,51 @@ describe("related invoice", () => {
     ).toContain("INVOICE_RELATED_AFTER_ISSUE");
   });
 
-  it("requires the list 01/BK-ĐCTT when one invoice covers many", () => {
-    expect(codes(base({ nature: 4, relatedKind: 1, date: "2025-07-01" }))).toContain(
-      "INVOICE_RELATED_LIST_REQUIRED",
-    );
-    expect(
-      codes(
-        base({ nature: 4, relatedKind: 1, date: "2025-07-01", listNumber: "BK01", listDate: "2025-07-10" }),
-      ),
-    ).toEqual([]);
+  it("requires the list 01/BK-ĐCTT when one invoice covers many (TCHDon 4, 2026 rules)", () => {
+    const in2026 = (related: NonNullable<Invoice["header"]["related"]>) =>
+      withTotals({
+        ...sampleInvoice(2),
+        header: { ...sampleInvoice(2).header, issueDate: "2026-07-15", series: "K26TAA", related },
+      });
+    const withoutList = in2026({ nature: 4, relatedKind: 1, date: "2026-07-01" });
+    expect(codes(withoutList)).toContain("INVOICE_RELATED_LIST_REQUIRED");
+    const withList = in2026({
+      nature: 4,
+      relatedKind: 1,
+      date: "2026-07-01",
+      listNumber: "BK01",
+      listDate: "2026-07-10",
+    });
+    expect(codes(withList)).toEqual([]);
+  });
+
+  it("refuses a correction path that did not exist on the invoice's date (TCHDon 4 in 2025)", () => {
+    const inv = base({
+      nature: 4,
+      relatedKind: 1,
+      date: "2025-07-01",
+      listNumber: "BK01",
+      listDate: "2025-07-10",
+    });
+    expect(problem(inv, "INVOICE_CORRECTION_NOT_ALLOWED")).toMatchObject({ path: "header.related.nature" });
+  });
+
+  it("allows only replacement for cash-register invoices under the 2025 rules", () => {
+    const cash = (nature: 1 | 2) =>
+      changed((i) => {
+        i.header.series = "C25MAA";
+        i.authorityCode = "M1-25-A1B2C-00000000001";
+        i.header.related = {
+          nature,
+          relatedKind: 1,
+          template: "1",
+          series: "C25MAA",
+          number: "3",
+          date: "2025-07-01",
+        };
+      });
+    expect(codes(cash(1), "coded")).toEqual([]);
+    expect(codes(cash(2), "coded")).toContain("INVOICE_CORRECTION_NOT_ALLOWED");
   });
 
   it("refuses unknown natures and kinds", () => {
@@ -514,3 +551,65 @@ import { amountInWords } from "./words.ts";
 function amountWordsOf(amount: Dec, currency = "VND"): string {
   return amountInWords(amount, { currency });
 }
+
+describe("dated symbols, codes and rates through the validator", () => {
+  it("refuses a series whose year differs from the issue date", () => {
+    expect(codes(changed((i) => (i.header.series = "K24TAA")))).toContain("SERIES_YEAR_MISMATCH");
+  });
+
+  it("refuses template 7 before Circular 32 (2025-06-01) and accepts it after", () => {
+    const before = changed((i) => {
+      i.header.template = "7";
+      i.header.series = "K25XAA";
+      i.header.issueDate = "2025-05-20";
+    });
+    expect(codes(before)).toEqual(expect.arrayContaining(["TEMPLATE_NOT_IN_FORCE"]));
+    const after = changed((i) => {
+      i.header.template = "7";
+      i.header.series = "K25XAA";
+    });
+    expect(codes(after)).not.toContain("TEMPLATE_NOT_IN_FORCE");
+  });
+
+  it("refuses a seller or buyer tax code with a wrong check digit", () => {
+    expect(codes(changed((i) => (i.seller.taxCode = "0100109107")))).toContain("TAX_CODE_CHECK_DIGIT");
+    expect(codes(changed((i) => (i.buyer.taxCode = "0309478307")))).toContain("TAX_CODE_CHECK_DIGIT");
+  });
+
+  it("refuses 8% outside a reduced-rate window, and follows the original's date on an adjustment", () => {
+    const outside = changed((i) => {
+      i.header.issueDate = "2023-03-10";
+      i.header.series = "K23TAA";
+    });
+    expect(codes(outside)).toContain("VAT_RATE_REDUCED_OUTSIDE_WINDOW");
+    const adjustingWindowSale = changed((i) => {
+      i.header.related = {
+        nature: 2,
+        relatedKind: 1,
+        template: "1",
+        series: "K24TAA",
+        number: "9",
+        date: "2024-05-10",
+      };
+    });
+    expect(codes(adjustingWindowSale)).not.toContain("VAT_RATE_REDUCED_OUTSIDE_WINDOW");
+  });
+
+  it("refuses an authority code of the wrong shape", () => {
+    const inv = changed((i) => {
+      i.header.series = "C25TAA";
+      i.authorityCode = "00474597512BE94B7BAB367996EF4648";
+    });
+    expect(codes(inv, "coded")).toContain("AUTHORITY_CODE_FORMAT");
+  });
+
+  it("checks a cash-register code against template and year", () => {
+    const inv = changed((i) => {
+      i.header.series = "C25MAA";
+      i.authorityCode = "M2-24-A1B2C-00000000001";
+    });
+    expect(codes(inv, "coded")).toEqual(
+      expect.arrayContaining(["CASH_REGISTER_CODE_TEMPLATE", "CASH_REGISTER_CODE_YEAR"]),
+    );
+  });
+});

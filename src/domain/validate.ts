@@ -17,10 +17,20 @@
  * - TgTTTBChu reads TgTTTBSo (words.ts `wordsMatch`, tolerant of spelling variants).
  * The tolerances are one table (`TOLERANCE`) so they are easy to change.
  */
+import {
+  validateAuthorityCode,
+  validateCashRegisterCode,
+  validateRelatedSymbol,
+  validateSymbol,
+} from "./codes.ts";
 import { isKnownCurrency, minorUnitsOf } from "./currency.ts";
+import { isDate } from "./dates.ts";
 import { Dec } from "./decimal.ts";
 import type { Invoice, InvoiceLine } from "./invoice.ts";
 import { defineCodes, type Problem, Problems } from "./problem.ts";
+import { type Rules, rulesOn } from "./rules.ts";
+import { validateTaxCode } from "./taxcode.ts";
+import { parseVatRate, rateFraction, validateVatRate } from "./vat.ts";
 import { amountInWords, wordsMatch } from "./words.ts";
 
 export const invoiceRuleCodes = defineCodes({
@@ -197,6 +207,13 @@ export const invoiceRuleCodes = defineCodes({
 
 type C = typeof invoiceRuleCodes;
 
+const NATURE_NAMES: Readonly<Record<number, string>> = {
+  1: "replacement (TCHDon 1)",
+  2: "adjustment (TCHDon 2)",
+  3: "replacement of many invoices with list 01/BK-ĐCTT (TCHDon 3)",
+  4: "adjustment of many invoices with list 01/BK-ĐCTT (TCHDon 4)",
+};
+
 /** Tolerances of the arithmetic checks, in minor units of the invoice currency. */
 export const TOLERANCE = {
   /** Line amount vs quantity × price − discount. */
@@ -282,35 +299,10 @@ export interface ValidateOptions {
 }
 
 const TWO = Dec.of(2n);
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NUMBER_RE = /^\d{1,8}$/;
 const DIGITS12 = /^\d{12}$/;
 const DIGITS7 = /^\d{7}$/;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-
-export function isValidDate(s: string): boolean {
-  const m = DATE_RE.exec(s);
-  if (!m) return false;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  const days = [
-    31,
-    y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28,
-    31,
-    30,
-    31,
-    30,
-    31,
-    31,
-    30,
-    31,
-    30,
-    31,
-  ];
-  return d <= days[mo - 1]!;
-}
 
 /** Validates an invoice model against the rules in force on its issue date. */
 export function validateInvoice(inv: Invoice, options: ValidateOptions = {}): Problem[] {
@@ -326,6 +318,8 @@ class Validator {
   private readonly minor: number;
   private readonly unit: Dec;
   private readonly negativeAllowed: boolean;
+  private readonly rules: Rules | undefined;
+  private readonly rateDate: string;
 
   constructor(
     private readonly inv: Invoice,
@@ -335,8 +329,12 @@ class Validator {
     this.currency = (inv.header.currency || "VND").toUpperCase();
     this.minor = isKnownCurrency(this.currency) ? minorUnitsOf(this.currency) : 2;
     this.unit = Dec.of(1n, this.minor);
-    // Negative amounts: only on an adjustment, and only where the rules of the date allow them (hook below).
-    this.negativeAllowed = this.isAdjustment() && negativeAdjustmentsAllowed(this.date);
+    this.rules = isDate(this.date) ? rulesOn(this.date) : undefined;
+    // Negative amounts: only on an adjustment, and only where the rules of the date allow a negative decrease.
+    this.negativeAllowed = this.isAdjustment() && (this.rules?.corrections.negativeDecrease ?? false);
+    // VAT rates follow the date of the sale: an adjustment or replacement keeps the original invoice's date.
+    const related = inv.header.related?.date;
+    this.rateDate = related !== undefined && isDate(related) ? related : this.date;
   }
 
   private add(code: keyof C & string, path: string, params?: Record<string, string>): void {
@@ -368,8 +366,13 @@ class Validator {
     this.required("header.template", h.template, "KHMSHDon");
     this.required("header.series", h.series, "KHHDon");
     if (!h.issueDate) this.add("INVOICE_REQUIRED", "header.issueDate", { field: "NLap" });
-    else if (!isValidDate(h.issueDate))
-      this.add("INVOICE_BAD_DATE", "header.issueDate", { value: h.issueDate });
+    else if (!isDate(h.issueDate)) this.add("INVOICE_BAD_DATE", "header.issueDate", { value: h.issueDate });
+    else if (h.template && h.series) {
+      const paths = { template: "header.template", series: "header.series" };
+      this.problems.push(...validateSymbol(h.template, h.series, h.issueDate, paths));
+    }
+    this.taxCode("header.providerTaxCode", h.providerTaxCode);
+    this.taxCode("header.authorisedTaxCode", h.authorisedTaxCode);
     if (this.stage !== "draft") {
       if (h.number === undefined) this.add("INVOICE_REQUIRED", "header.number", { field: "SHDon" });
       else if (!NUMBER_RE.test(h.number) || /^0+$/.test(h.number)) {
@@ -407,17 +410,22 @@ class Validator {
         this.add("INVOICE_RELATED_INCOMPLETE", "header.related");
       }
       if (!r.date) this.add("INVOICE_REQUIRED", "header.related.date", { field: "NLHDCLQuan" });
-      else if (!isValidDate(r.date)) this.add("INVOICE_BAD_DATE", "header.related.date", { value: r.date });
-      else if (h.issueDate && isValidDate(h.issueDate) && r.date > h.issueDate) {
+      else if (!isDate(r.date)) this.add("INVOICE_BAD_DATE", "header.related.date", { value: r.date });
+      else if (h.issueDate && isDate(h.issueDate) && r.date > h.issueDate) {
         this.add("INVOICE_RELATED_AFTER_ISSUE", "header.related.date", {
           related: r.date,
           date: h.issueDate,
         });
       }
+      if (r.template !== undefined && r.series !== undefined) {
+        const paths = { template: "header.related.template", series: "header.related.series" };
+        this.problems.push(...validateRelatedSymbol(r.template, r.series, paths));
+      }
+      this.correctionPath(r.nature);
       if ((r.nature === 3 || r.nature === 4) && (!r.listNumber || !r.listDate)) {
         this.add("INVOICE_RELATED_LIST_REQUIRED", "header.related.listNumber");
       }
-      if (r.listDate !== undefined && !isValidDate(r.listDate)) {
+      if (r.listDate !== undefined && !isDate(r.listDate)) {
         this.add("INVOICE_BAD_DATE", "header.related.listDate", { value: r.listDate });
       }
     }
@@ -434,6 +442,8 @@ class Validator {
     if (template === "3" || template === "4") {
       if (!s.taxCode && !s.budgetUnitCode) this.add("INVOICE_PUBLIC_ASSET_SELLER_ID", "seller.taxCode");
     } else this.required("seller.taxCode", s.taxCode, "NBan/MST");
+    this.taxCode("seller.taxCode", s.taxCode || undefined);
+    this.taxCode("buyer.taxCode", b.taxCode);
     const letter = this.inv.header.series.charAt(3);
     if (template === "6" && letter === "N") {
       if (!s.dispatchOrder)
@@ -463,7 +473,7 @@ class Validator {
       ["seller.economicContractDate", s.economicContractDate],
       ["header.attachedListDate", this.inv.header.attachedListDate],
     ] as const) {
-      if (value !== undefined && !isValidDate(value)) this.add("INVOICE_BAD_DATE", path, { value });
+      if (value !== undefined && !isDate(value)) this.add("INVOICE_BAD_DATE", path, { value });
     }
   }
 
@@ -504,6 +514,9 @@ class Validator {
       }
       if (needsRate && line.vatRate === undefined && line.nature !== 2) {
         this.add("INVOICE_VAT_RATE_REQUIRED", `${p}.vatRate`);
+      }
+      if (line.vatRate !== undefined && isDate(this.rateDate)) {
+        this.problems.push(...validateVatRate(line.vatRate, this.rateDate, `${p}.vatRate`));
       }
       this.lineArithmetic(line, p);
     }
@@ -602,9 +615,10 @@ class Validator {
             expected: g.amount.toPlain(),
           });
         }
-        const pct = ratePercent(r.vatRate);
-        if (pct !== undefined && r.vatAmount !== undefined) {
-          const expected = r.amount.mul(pct).div(Dec.HUNDRED, this.minor);
+        const parsed = parseVatRate(r.vatRate);
+        const fraction = parsed ? rateFraction(parsed) : undefined;
+        if (fraction !== undefined && r.vatAmount !== undefined) {
+          const expected = r.amount.mul(fraction).round(this.minor);
           const tol = Math.max(1, g.lines * TOLERANCE.rateVatPerLine);
           if (!this.within(r.vatAmount, expected, tol)) {
             this.add("INVOICE_RATE_VAT_MISMATCH", `${p}.vatAmount`, {
@@ -679,6 +693,15 @@ class Validator {
   private authorityCode(): void {
     const series = this.inv.header.series;
     const code = this.inv.authorityCode;
+    if (code !== undefined) {
+      // A cash-register invoice carries the seller-made 23-character code; others the authority's 34 characters.
+      const context = { template: this.inv.header.template, issueDate: this.date };
+      this.problems.push(
+        ...(series.charAt(3) === "M"
+          ? validateCashRegisterCode(code, context, "authorityCode")
+          : validateAuthorityCode(code, "authorityCode")),
+      );
+    }
     const coded = series.charAt(0) === "C";
     if (!coded && series.charAt(0) === "K" && code !== undefined) {
       this.add("INVOICE_CODE_NOT_ALLOWED", "authorityCode", { series });
@@ -698,6 +721,27 @@ class Validator {
   }
 
   // --- generic field checks -------------------------------------------------------------------------------
+
+  private taxCode(path: string, value: string | undefined): void {
+    if (value === undefined || value === "") return;
+    this.problems.push(...validateTaxCode(value, path, isDate(this.date) ? { date: this.date } : undefined));
+  }
+
+  /** Whether this way of correcting (related nature) exists on the invoice's date, and for its kind. */
+  private correctionPath(nature: number): void {
+    const rules = this.rules;
+    if (!rules) return;
+    const path = "header.related.nature";
+    const params = { path: NATURE_NAMES[nature] ?? String(nature), date: this.date };
+    if (!(rules.relatedNatures as readonly number[]).includes(nature)) {
+      this.add("INVOICE_CORRECTION_NOT_ALLOWED", path, params);
+      return;
+    }
+    const way = nature === 1 || nature === 3 ? "replace" : "adjust";
+    const cashRegister = this.inv.header.series.charAt(3) === "M";
+    const allowed = cashRegister ? rules.corrections.cashRegister.includes(way) : rules.corrections[way];
+    if (!allowed) this.add("INVOICE_CORRECTION_NOT_ALLOWED", path, params);
+  }
 
   private required(path: string, value: string | undefined, field: string): void {
     if (value === undefined || value.trim() === "") this.add("INVOICE_REQUIRED", path, { field });
@@ -795,17 +839,6 @@ export function payableCandidates(base: Dec, t: Invoice["totals"]): Dec[] {
   return out;
 }
 
-/** Numeric percent of a rate code ("10%" → 10, "KHAC:5.26%" → 5.26); undefined for KCT, KKKNT. */
-function ratePercent(code: string): Dec | undefined {
-  const m = /^(?:KHAC:)?(\d{1,2}(?:\.\d{1,2})?)%?$/.exec(code);
-  return m ? Dec.parse(m[1]!) : undefined;
-}
-
 function expectedWords(amount: Dec, currency: string): string {
   return amountInWords(amount, { currency });
-}
-
-/** Whether a decreasing adjustment may carry negative amounts on this date (see rules.ts). */
-function negativeAdjustmentsAllowed(date: string): boolean {
-  return date >= "2022-07-01";
 }
