@@ -546,7 +546,6 @@ describe("kinds", () => {
   });
 });
 
-import { amountInWords } from "./words.ts";
 
 function amountWordsOf(amount: Dec, currency = "VND"): string {
   return amountInWords(amount, { currency });
