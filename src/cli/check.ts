@@ -5,9 +5,10 @@
  * Exit status: 0 when all files are valid, 1 when any is not, 2 when a file cannot be read at all.
  */
 import { readFile } from "node:fs/promises";
-import type { Problem } from "../domain/problem.ts";
+import { makeProblem, type Problem } from "../domain/problem.ts";
 import { validateInvoice } from "../domain/validate.ts";
 import { readDocument } from "../format/document.ts";
+import { cliCodes } from "./codes.ts";
 
 export interface CheckedProblem {
   code: string;
@@ -99,22 +100,16 @@ export async function checkFiles(
     try {
       bytes = await readFile(file);
     } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code ?? "EIO";
+      const p = makeProblem(cliCodes, "FILE_UNREADABLE", "/", {
+        reason: (e as NodeJS.ErrnoException).code ?? "EIO",
+      });
       reports.push({
         file,
         kind: "unknown",
         version: null,
         valid: false,
         unreadable: true,
-        errors: [
-          {
-            code: "FILE_UNREADABLE",
-            path: "/",
-            message: `The file cannot be read (${reason})`,
-            messageVi: `Không đọc được tệp (${reason})`,
-            severity: "error",
-          },
-        ],
+        errors: [toChecked(p)],
         signatures: [],
       });
       status = 2;

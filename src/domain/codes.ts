@@ -60,8 +60,8 @@ export const symbolCodes = defineCodes({
 
 export const identifierCodes = defineCodes({
   CASH_REGISTER_CODE_FORMAT: {
-    vi: "Mã hóa đơn máy tính tiền {value} phải có dạng M{mẫu số}-{năm}-{5 ký tự}-{11 chữ số}",
-    en: "Cash-register code {value} must read M{template}-{year}-{5 characters}-{11 digits}",
+    vi: "Mã hóa đơn máy tính tiền {value} phải có dạng M, mẫu số, -, hai số cuối của năm, -, 5 ký tự, -, 11 chữ số (ví dụ M2-25-A1B2C-00001234567)",
+    en: "Cash-register code {value} must read M, the template digit, -, two digits of the year, -, 5 characters, -, 11 digits (e.g. M2-25-A1B2C-00001234567)",
   },
   CASH_REGISTER_CODE_TEMPLATE: {
     vi: "Mã máy tính tiền {value} ghi mẫu số {found}, hóa đơn có mẫu số {template}",
