@@ -5,6 +5,7 @@
  */
 
 import { cliCodes } from "./cli/codes.ts";
+import { storeCodes } from "./store/errors.ts";
 import { identifierCodes, symbolCodes } from "./domain/codes.ts";
 import { dateCodes } from "./domain/dates.ts";
 import { moneyCodes } from "./domain/money.ts";
@@ -53,6 +54,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Summary tables", codes: summaryTableCodes },
   { area: "Adjustment lists", codes: adjustmentListCodes },
   { area: "Portal JSON", codes: portalJsonCodes },
+  { area: "Storage", codes: storeCodes },
   { area: "Command line", codes: cliCodes },
 ];
 
