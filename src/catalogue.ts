@@ -6,6 +6,7 @@
 
 import { cliCodes } from "./cli/codes.ts";
 import { storeCodes } from "./store/errors.ts";
+import { transmissionCodes } from "./transmission/codes.ts";
 import { identifierCodes, symbolCodes } from "./domain/codes.ts";
 import { dateCodes } from "./domain/dates.ts";
 import { moneyCodes } from "./domain/money.ts";
@@ -55,6 +56,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Adjustment lists", codes: adjustmentListCodes },
   { area: "Portal JSON", codes: portalJsonCodes },
   { area: "Storage", codes: storeCodes },
+  { area: "Transmission (T-VAN)", codes: transmissionCodes },
   { area: "Command line", codes: cliCodes },
 ];
 
