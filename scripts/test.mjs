@@ -23,7 +23,13 @@ for (const [label, cmd, args] of [
 const report = ".test-results.json";
 rmSync(report, { force: true });
 const extra = process.argv.slice(2);
-const ok = run("tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...extra]);
+const ok = run("tests", bin("vitest"), [
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile=${report}`,
+  ...extra,
+]);
 try {
   const r = JSON.parse(readFileSync(report, "utf8"));
   passed += r.numPassedTests ?? 0;

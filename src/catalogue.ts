@@ -4,9 +4,9 @@
  * the two in step and the codes unique.
  */
 
+import { apiCodes } from "./api/codes.ts";
+import { authorityCodes } from "./authority/codes.ts";
 import { cliCodes } from "./cli/codes.ts";
-import { storeCodes } from "./store/errors.ts";
-import { transmissionCodes } from "./transmission/codes.ts";
 import { identifierCodes, symbolCodes } from "./domain/codes.ts";
 import { dateCodes } from "./domain/dates.ts";
 import { moneyCodes } from "./domain/money.ts";
@@ -27,6 +27,8 @@ import { summaryTableCodes } from "./format/forms/summary-table.ts";
 import { invoiceFormatCodes } from "./format/invoice.ts";
 import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
+import { storeCodes } from "./store/errors.ts";
+import { transmissionCodes } from "./transmission/codes.ts";
 
 export interface CatalogueSection {
   /** Where the codes are raised. */
@@ -57,6 +59,8 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Portal JSON", codes: portalJsonCodes },
   { area: "Storage", codes: storeCodes },
   { area: "Transmission (T-VAN)", codes: transmissionCodes },
+  { area: "Tax authority", codes: authorityCodes },
+  { area: "HTTP API", codes: apiCodes },
   { area: "Command line", codes: cliCodes },
 ];
 

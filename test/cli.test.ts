@@ -13,7 +13,10 @@ const ROOT = join(import.meta.dirname, "..");
 const FIXTURES = join(ROOT, "test/fixtures/real");
 
 function hddt(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin/hddt.js"), ...args], { encoding: "utf8", cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/hddt.js"), ...args], {
+    encoding: "utf8",
+    cwd: ROOT,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -56,7 +59,10 @@ describe("hddt check", () => {
     const [report] = reports(r.stdout);
     expect(report!.valid).toBe(false);
     expect(report!.errors).toContainEqual(
-      expect.objectContaining({ code: "INVOICE_TOTAL_PAYABLE_MISMATCH", path: "/HDon/DLHDon/NDHDon/TToan/TgTTTBSo" }),
+      expect.objectContaining({
+        code: "INVOICE_TOTAL_PAYABLE_MISMATCH",
+        path: "/HDon/DLHDon/NDHDon/TToan/TgTTTBSo",
+      }),
     );
     expect(report!.errors[0]!.messageVi.length).toBeGreaterThan(0);
   });
@@ -80,13 +86,20 @@ describe("hddt check", () => {
     expect(byName.get("viettel-k23tac-1390239.xml")).toMatchObject({ kind: "invoice", version: "2.0.1" });
     expect(byName.get("gdt-test-tdiep202-ts24-c21tct-14.xml")).toMatchObject({ kind: "message:202" });
     expect(byName.get("tbao-103-chapnhan-haiphong-20220104.xml")!.kind).toBe("notice");
-    expect(byName.get("gdt-portal-detail-c26tas-41.json")).toMatchObject({ kind: "portal-json", valid: true });
+    expect(byName.get("gdt-portal-detail-c26tas-41.json")).toMatchObject({
+      kind: "portal-json",
+      valid: true,
+    });
     // The GDT test environment coded an invoice whose per-rate VAT does not add up (fixture README): we say so.
     expect(byName.get("gdt-test-tdiep202-ts24-c21tct-14.xml")!.errors.map((e) => e.code)).toContain(
       "INVOICE_RATE_VAT_MISMATCH",
     );
     // Complete real invoices from providers pass every rule.
-    for (const name of ["viettel-k23tac-1390239.xml", "bkav-c25tac-00001144.xml", "vnpt-k25tek-5082-reformatted.xml"]) {
+    for (const name of [
+      "viettel-k23tac-1390239.xml",
+      "bkav-c25tac-00001144.xml",
+      "vnpt-k25tek-5082-reformatted.xml",
+    ]) {
       expect(byName.get(name)!.errors.filter((e) => e.severity === "error")).toEqual([]);
     }
   });

@@ -5,6 +5,8 @@ import { Command } from "@commander-js/extra-typings";
 import { Dec } from "../domain/decimal.ts";
 import { amountInWords } from "../domain/words.ts";
 import { checkFiles } from "./check.ts";
+import { registerServeCommands } from "./serve.ts";
+import { registerSigningCommands } from "./signing-commands.ts";
 
 export function buildProgram(): Command {
   const program = new Command("hddt")
@@ -49,6 +51,9 @@ export function buildProgram(): Command {
         })}\n`,
       );
     });
+
+  registerSigningCommands(program);
+  registerServeCommands(program);
 
   // Without a command (as `npm start` runs it until the server exists): the help, and success.
   program.action(() => {

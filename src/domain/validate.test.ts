@@ -546,7 +546,6 @@ describe("kinds", () => {
   });
 });
 
-
 function amountWordsOf(amount: Dec, currency = "VND"): string {
   return amountInWords(amount, { currency });
 }

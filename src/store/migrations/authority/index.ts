@@ -6,5 +6,8 @@
  * PostgreSQL 15 accepts: CI runs it on Debian's PostgreSQL 15 as well as on the embedded PostgreSQL 18.
  */
 import type { MigrationSet } from "../../migrate.ts";
+import * as m001 from "./001_authority_tables.ts";
 
-export const authorityMigrations: MigrationSet = {};
+export const authorityMigrations: MigrationSet = {
+  "001_authority_tables": m001,
+};
