@@ -2,7 +2,7 @@
  * The `hddt` command as a user runs it: a real process, real files, stdout and exit status.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,7 +42,7 @@ describe("hddt check", () => {
   it("prints one JSON object per file and exits 0 when all are valid", () => {
     const file = join(tmp, "good.xml");
     writeFileSync(file, writeInvoice(sampleInvoice(3)));
-    const r = hddt("check", file);
+    const r = hddt("check", "--no-chain", file);
     expect(r.status).toBe(0);
     const [report] = reports(r.stdout);
     expect(report).toMatchObject({ file, kind: "invoice", version: "2.1.0", valid: true, errors: [] });
@@ -54,7 +54,7 @@ describe("hddt check", () => {
     inv.totals.totalPayable = inv.totals.totalPayable.add(inv.totals.totalPayable);
     const file = join(tmp, "bad.xml");
     writeFileSync(file, writeInvoice(inv));
-    const r = hddt("check", file);
+    const r = hddt("check", "--no-chain", file);
     expect(r.status).toBe(1);
     const [report] = reports(r.stdout);
     expect(report!.valid).toBe(false);
@@ -79,7 +79,7 @@ describe("hddt check", () => {
     const files = readdirSync(FIXTURES)
       .filter((f) => f.endsWith(".xml") || f.endsWith(".json"))
       .map((f) => join(FIXTURES, f));
-    const r = hddt("check", ...files);
+    const r = hddt("check", "--no-chain", ...files);
     const byName = new Map(reports(r.stdout).map((x) => [x.file.split("/").pop()!, x]));
     expect(byName.size).toBe(files.length);
     for (const report of byName.values()) expect(report.kind).not.toBe("unknown");
@@ -94,14 +94,21 @@ describe("hddt check", () => {
     expect(byName.get("gdt-test-tdiep202-ts24-c21tct-14.xml")!.errors.map((e) => e.code)).toContain(
       "INVOICE_RATE_VAT_MISMATCH",
     );
-    // Complete real invoices from providers pass every rule.
+    // Complete real invoices from providers pass every rule, signatures included.
     for (const name of [
       "viettel-k23tac-1390239.xml",
+      "viettel-c22taa-3499.xml",
       "bkav-c25tac-00001144.xml",
-      "vnpt-k25tek-5082-reformatted.xml",
     ]) {
-      expect(byName.get(name)!.errors.filter((e) => e.severity === "error")).toEqual([]);
+      const report = byName.get(name)!;
+      expect(report.errors.filter((e) => e.severity === "error")).toEqual([]);
+      expect(report.signatures.length).toBeGreaterThan(0);
+      expect(report.signatures.every((s) => (s as { valid: boolean }).valid)).toBe(true);
     }
+    // The VNPT file was re-indented after signing (fixture README): its signature must fail.
+    const vnpt = byName.get("vnpt-k25tek-5082-reformatted.xml")!;
+    expect(vnpt.valid).toBe(false);
+    expect(vnpt.errors.map((e) => e.code)).toContain("SIG_DIGEST_MISMATCH");
   });
 });
 
@@ -123,5 +130,56 @@ describe("npm start before the server exists", () => {
     const r = hddt();
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("check");
+  });
+});
+
+describe("hddt dev-ca, sign and check together", () => {
+  it("signs an invoice with the seller's test certificate and checks it against the development CA", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hddt-ca-"));
+    expect(hddt("dev-ca", "--dir", dir, "--seller-tax-code", "0100109106").status).toBe(0);
+    const unsigned = join(dir, "invoice.xml");
+    const signed = join(dir, "signed.xml");
+    writeFileSync(unsigned, writeInvoice(sampleInvoice(3)));
+    const s = hddt(
+      "sign",
+      unsigned,
+      "--as",
+      "seller",
+      "--p12",
+      join(dir, "seller.p12"),
+      "--password",
+      "hddt-dev",
+      "-o",
+      signed,
+    );
+    expect(s.status, s.stderr).toBe(0);
+
+    const ok = hddt("check", "--dev-ca", dir, signed);
+    const [good] = reports(ok.stdout);
+    expect(good!.signatures).toHaveLength(1);
+    expect(good!.signatures[0]).toMatchObject({
+      role: "seller",
+      valid: true,
+      chainTrusted: true,
+      taxCode: "0100109106",
+    });
+    expect(ok.status, ok.stdout).toBe(0);
+
+    // Any change of signed content breaks the signature; check names it.
+    const tampered = join(dir, "tampered.xml");
+    writeFileSync(tampered, readFileSync(signed, "utf8").replace("Cái", "Cáy"));
+    const bad = hddt("check", "--dev-ca", dir, tampered);
+    expect(bad.status).toBe(1);
+    expect(reports(bad.stdout)[0]!.errors.map((e) => e.code)).toContain("SIG_DIGEST_MISMATCH");
+
+    // Without trusting the development CA, the chain is untrusted.
+    const untrusted = hddt(
+      "check",
+      "--no-dev",
+      "--trust",
+      mkdtempSync(join(tmpdir(), "hddt-empty-")),
+      signed,
+    );
+    expect(reports(untrusted.stdout)[0]!.errors.map((e) => e.code)).toContain("SIG_UNTRUSTED_CHAIN");
   });
 });

@@ -1,10 +1,14 @@
 /**
  * The `hddt` command. Each command lives in its own module; this file only wires them to commander.
  */
+import { existsSync } from "node:fs";
 import { Command } from "@commander-js/extra-typings";
 import { Dec } from "../domain/decimal.ts";
 import { amountInWords } from "../domain/words.ts";
-import { checkFiles } from "./check.ts";
+import { DEFAULT_DEV_CA_DIR, devTrustStore } from "../signing/dev-ca.ts";
+import { TrustStore } from "../signing/trust.ts";
+import { verifyDocument } from "../signing/verify.ts";
+import { checkFiles, type SignatureChecker } from "./check.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerSigningCommands } from "./signing-commands.ts";
 
@@ -15,11 +19,33 @@ export function buildProgram(): Command {
 
   program
     .command("check")
-    .description("check invoices, messages and notices against the format and the rules of their date")
+    .description(
+      "check invoices, messages and notices against the format, the rules of their date and their signatures",
+    )
     .argument("<files...>", "XML or portal JSON files")
+    .option("--trust <dir>", "folder of trusted root/intermediate certificates and CRLs (PEM/DER)")
+    .option(
+      "--dev-ca <dir>",
+      "development CA folder, trusted when it exists unless --no-dev",
+      DEFAULT_DEV_CA_DIR,
+    )
+    .option("--no-dev", "do not trust the development CA")
+    .option("--no-chain", "check signatures without building the certificate chain (no trust store)")
     .option("--pretty", "indent the JSON output")
     .action(async (files, opts) => {
-      const { reports, status } = await checkFiles(files);
+      // The chain is checked against the trust store: the development CA when it exists, plus --trust.
+      // Without either (or with --no-chain) signatures are still verified; chainTrusted is then null.
+      let trust: TrustStore | undefined;
+      if (opts.chain && (opts.trust || (opts.dev && existsSync(`${opts.devCa}/ca.pem`)))) {
+        trust = opts.dev ? await devTrustStore(opts.devCa) : new TrustStore();
+        if (opts.trust) await trust.addDirectory(opts.trust);
+      }
+      const verifySignatures: SignatureChecker = async (xml, context) =>
+        verifyDocument(xml, {
+          ...(trust ? { trust } : {}),
+          ...(context.sellerTaxCode ? { taxCodes: { seller: context.sellerTaxCode } } : {}),
+        }).map((r) => ({ ...r }));
+      const { reports, status } = await checkFiles(files, { verifySignatures });
       for (const r of reports) {
         const { unreadable: _u, ...out } = r;
         process.stdout.write(`${JSON.stringify(out, null, opts.pretty ? 2 : undefined)}\n`);
