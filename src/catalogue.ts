@@ -29,6 +29,7 @@ import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
 import { storeCodes } from "./store/errors.ts";
 import { transmissionCodes } from "./transmission/codes.ts";
+import { tvanCodes } from "./transmission/tvan.ts";
 
 export interface CatalogueSection {
   /** Where the codes are raised. */
@@ -59,6 +60,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Portal JSON", codes: portalJsonCodes },
   { area: "Storage", codes: storeCodes },
   { area: "Transmission (T-VAN)", codes: transmissionCodes },
+  { area: "T-VAN service", codes: tvanCodes },
   { area: "Tax authority", codes: authorityCodes },
   { area: "HTTP API", codes: apiCodes },
   { area: "Command line", codes: cliCodes },

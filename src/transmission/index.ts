@@ -1,6 +1,6 @@
 /**
  * The transmission organisation (T-VAN): the transport port between parts, the durable outbox and its
- * drain worker. See transport.ts, outbox.ts and worker.ts.
+ * drain worker, and the T-VAN service itself. See transport.ts, outbox.ts, worker.ts and tvan.ts.
  */
 export { type TransmissionCode, transmissionCodes } from "./codes.ts";
 export { type ListenerOptions, messageListener } from "./http-listener.ts";
@@ -42,4 +42,22 @@ export {
   type Unavailable,
   unavailable,
 } from "./transport.ts";
+export {
+  compareReports,
+  derivedMessageId,
+  type ReceiveOutcome,
+  type ReceiveStatus,
+  type ReconciliationDifference,
+  type SellerReply,
+  type SignatureCheck,
+  type StoredMessage,
+  type TvanCode,
+  type TvanConfig,
+  type TvanEvent,
+  type TvanEventKind,
+  type TvanPorts,
+  TvanService,
+  tvanCodes,
+  verifierSignatureCheck,
+} from "./tvan.ts";
 export { OutboxWorker, type TickReport, type WorkerOptions } from "./worker.ts";

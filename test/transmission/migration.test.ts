@@ -18,12 +18,19 @@ describe.each(testBackends())("tvan migrations (%s)", (backend) => {
       )
     ).rows.map((r) => r.t);
 
-  it("creates the outbox tables, undoes them, and creates them again", async () => {
-    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox"]);
-    expect(await tables()).toEqual(["destination_hold", "maintenance_window", "outbox", "outbox_key"]);
+  it("creates the outbox and archive tables, undoes them, and creates them again", async () => {
+    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox", "002_messages"]);
+    expect(await tables()).toEqual([
+      "destination_hold",
+      "event",
+      "maintenance_window",
+      "message",
+      "outbox",
+      "outbox_key",
+    ]);
     await migrateSchemaDown(db, "tvan", partMigrations.tvan);
     expect(await tables()).toEqual([]);
-    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox"]);
+    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox", "002_messages"]);
     expect((await migrate(db, "tvan")).applied).toEqual([]);
   });
 });

@@ -7,7 +7,9 @@
  */
 import type { MigrationSet } from "../../migrate.ts";
 import * as m001 from "./001_outbox.ts";
+import * as m002 from "./002_messages.ts";
 
 export const tvanMigrations: MigrationSet = {
   "001_outbox": m001,
+  "002_messages": m002,
 };
