@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: every benchmark, one after the other, each printing its own figures.
- * Run one alone with `npx tsx bench/<name>.ts`.
+ * Run one alone with `npx tsx bench/<name>.ts`, or `npm run bench -- <name>`.
+ * Database benchmarks measure PostgreSQL when `HDDT_BENCH_PG_URL` is set
+ * (`HDDT_BENCH_PG_URL=$(bash scripts/ci-postgres.sh) npm run bench`), otherwise the embedded database.
  */
 import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
@@ -26,6 +28,7 @@ const benches: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ["format", () => import("./format.ts")],
   ["signing", () => import("./signing.ts")],
   ["transmission", () => import("./transmission.ts")],
+  ["authority", () => import("./authority.ts")],
 ];
 for (const [name, load] of benches) {
   if (only && only !== name) continue;
