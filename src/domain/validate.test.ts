@@ -136,10 +136,8 @@ describe("required fields and formats", () => {
   });
 
   it("checks a buyer's personal ID (12 digits) and budget-unit code (7 digits)", () => {
-    expect(codes(changed((i) => (i.buyer.citizenId = "12345678901")))).toContain("INVOICE_BUYER_ID_FORMAT");
-    expect(codes(changed((i) => (i.buyer.citizenId = "001203004567")))).not.toContain(
-      "INVOICE_BUYER_ID_FORMAT",
-    );
+    expect(codes(changed((i) => (i.buyer.citizenId = "12345678901")))).toContain("PERSONAL_ID_FORMAT");
+    expect(codes(changed((i) => (i.buyer.citizenId = "001203004567")))).not.toContain("PERSONAL_ID_FORMAT");
     expect(codes(changed((i) => (i.buyer.budgetUnitCode = "12345")))).toContain("INVOICE_BUDGET_CODE_FORMAT");
     expect(codes(changed((i) => (i.buyer.budgetUnitCode = "1234567")))).not.toContain(
       "INVOICE_BUDGET_CODE_FORMAT",

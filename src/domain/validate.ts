@@ -29,7 +29,7 @@ import { Dec } from "./decimal.ts";
 import type { Invoice, InvoiceLine } from "./invoice.ts";
 import { defineCodes, type Problem, Problems } from "./problem.ts";
 import { type Rules, rulesOn } from "./rules.ts";
-import { validateTaxCode } from "./taxcode.ts";
+import { validatePersonalId, validateTaxCode } from "./taxcode.ts";
 import { parseVatRate, rateFraction, validateVatRate } from "./vat.ts";
 import { amountInWords, wordsMatch } from "./words.ts";
 
@@ -157,10 +157,6 @@ export const invoiceRuleCodes = defineCodes({
   INVOICE_CODE_BEFORE_ISSUE: {
     vi: "Hóa đơn chưa gửi cơ quan thuế không được có mã của cơ quan thuế",
     en: "An invoice not yet sent to the authority may not carry an authority code",
-  },
-  INVOICE_BUYER_ID_FORMAT: {
-    vi: "Số định danh cá nhân '{value}' phải gồm 12 chữ số",
-    en: "Personal identification number '{value}' must be 12 digits",
   },
   INVOICE_BUDGET_CODE_FORMAT: {
     vi: "Mã đơn vị quan hệ ngân sách '{value}' phải gồm 7 chữ số",
@@ -300,7 +296,6 @@ export interface ValidateOptions {
 
 const TWO = Dec.of(2n);
 const NUMBER_RE = /^\d{1,8}$/;
-const DIGITS12 = /^\d{12}$/;
 const DIGITS7 = /^\d{7}$/;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
@@ -458,9 +453,7 @@ class Validator {
       if (!s.transportMeans)
         this.add("INVOICE_WAREHOUSE_FIELD_REQUIRED", "seller.transportMeans", { field: "PTVChuyen" });
     }
-    if (b.citizenId !== undefined && !DIGITS12.test(b.citizenId)) {
-      this.add("INVOICE_BUYER_ID_FORMAT", "buyer.citizenId", { value: b.citizenId });
-    }
+    if (b.citizenId !== undefined) this.problems.push(...validatePersonalId(b.citizenId, "buyer.citizenId"));
     for (const [path, value] of [
       ["buyer.budgetUnitCode", b.budgetUnitCode],
       ["seller.budgetUnitCode", s.budgetUnitCode],

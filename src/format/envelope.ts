@@ -13,6 +13,7 @@
  * inclusive canonicalization, which would pull any namespace declared on an ancestor into the signed bytes.
  * Payloads are inserted as they are (byte-exact), so their signatures survive.
  */
+import { isMessageId as isAnyMessageId, isSenderCode } from "../domain/codes.ts";
 import { defineCodes, makeProblem, type Problem, type Result } from "../domain/problem.ts";
 import { type MessageTypeCode, type MessageTypeInfo, messageTypeInfo, parseMessageType } from "./messages.ts";
 import {
@@ -129,8 +130,6 @@ export interface MessageInspection {
 
 const MAX = { PBan: 6, MNGui: 14, MNNhan: 14, MLTDiep: 3, MTDiep: 46, MTDTChieu: 46, MST: 14, SLuong: 7 };
 
-const PARTY_CODE = /^(?:TCT|[VK]?\d{10}(?:\d{3})?)$/;
-const MESSAGE_ID = /^(?:TCT|[VK]?\d{10}(?:\d{3})?)[0-9A-F]{32}$/;
 const HEX32 = /^[0-9A-F]{32}$/;
 const HEX32_ANY_CASE = /^[0-9a-fA-F]{32}$/;
 const TAX_CODE = /^\d{10}(?:-?\d{3})?$/;
@@ -139,12 +138,12 @@ const XML_DECLARATION = /^\uFEFF?\s*<\?xml[^?]*\?>\s*/;
 
 /** True for `TCT`, `V`/`K` + 10 or 13 digits, or 10 or 13 digits. */
 export function isPartyCode(s: string): boolean {
-  return PARTY_CODE.test(s);
+  return isSenderCode(s);
 }
 
 /** True for a well-formed message id of any sender (party code + 32 uppercase hex). */
 export function isMessageId(s: string): boolean {
-  return s.length <= MAX.MTDiep && MESSAGE_ID.test(s);
+  return s.length <= MAX.MTDiep && isAnyMessageId(s);
 }
 
 /**
@@ -153,7 +152,7 @@ export function isMessageId(s: string): boolean {
  * and variant digits are set here. Throws a RangeError for a bad sender or random source (bugs).
  */
 export function newMessageId(sender: string, randomHex: () => string): string {
-  if (!PARTY_CODE.test(sender)) throw new RangeError(`not a party code: ${JSON.stringify(sender)}`);
+  if (!isSenderCode(sender)) throw new RangeError(`not a party code: ${JSON.stringify(sender)}`);
   const hex = randomHex();
   if (!HEX32_ANY_CASE.test(hex)) throw new RangeError("randomHex must return 32 hex digits");
   const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
@@ -343,22 +342,22 @@ function headerProblems(
     return false;
   };
   if (h.version !== undefined) fits("PBan", h.version);
-  if (h.sender !== undefined && fits("MNGui", h.sender) && !PARTY_CODE.test(h.sender)) {
+  if (h.sender !== undefined && fits("MNGui", h.sender) && !isSenderCode(h.sender)) {
     add("ENVELOPE_BAD_PARTY_CODE", "MNGui", { value: h.sender });
   }
-  if (h.receiver !== undefined && fits("MNNhan", h.receiver) && !PARTY_CODE.test(h.receiver)) {
+  if (h.receiver !== undefined && fits("MNNhan", h.receiver) && !isSenderCode(h.receiver)) {
     add("ENVELOPE_BAD_PARTY_CODE", "MNNhan", { value: h.receiver });
   }
   if (h.messageId !== undefined && fits("MTDiep", h.messageId)) {
     const id = h.messageId;
-    if (!MESSAGE_ID.test(id)) add("ENVELOPE_BAD_MESSAGE_ID", "MTDiep", { field: "MTDiep", value: id });
-    else if (h.sender !== undefined && PARTY_CODE.test(h.sender)) {
+    if (!isAnyMessageId(id)) add("ENVELOPE_BAD_MESSAGE_ID", "MTDiep", { field: "MTDiep", value: id });
+    else if (h.sender !== undefined && isSenderCode(h.sender)) {
       if (!id.startsWith(h.sender) || !HEX32.test(id.slice(h.sender.length))) {
         add("ENVELOPE_ID_SENDER_MISMATCH", "MTDiep", { value: id, sender: h.sender });
       }
     }
   }
-  if (h.replyTo !== undefined && fits("MTDTChieu", h.replyTo) && !MESSAGE_ID.test(h.replyTo)) {
+  if (h.replyTo !== undefined && fits("MTDTChieu", h.replyTo) && !isAnyMessageId(h.replyTo)) {
     add("ENVELOPE_BAD_MESSAGE_ID", "MTDTChieu", { field: "MTDTChieu", value: h.replyTo });
   }
   if (h.taxCode !== undefined && fits("MST", h.taxCode) && !TAX_CODE.test(h.taxCode)) {
