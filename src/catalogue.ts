@@ -27,6 +27,7 @@ import { summaryTableCodes } from "./format/forms/summary-table.ts";
 import { invoiceFormatCodes } from "./format/invoice.ts";
 import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
+import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
 import { transmissionCodes } from "./transmission/codes.ts";
 import { tvanCodes } from "./transmission/tvan.ts";
@@ -58,6 +59,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Summary tables", codes: summaryTableCodes },
   { area: "Adjustment lists", codes: adjustmentListCodes },
   { area: "Portal JSON", codes: portalJsonCodes },
+  { area: "Signatures", codes: signingCodes },
   { area: "Storage", codes: storeCodes },
   { area: "Transmission (T-VAN)", codes: transmissionCodes },
   { area: "T-VAN service", codes: tvanCodes },
