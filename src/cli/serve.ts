@@ -2,13 +2,17 @@
  * `hddt serve`: runs the HTTP API of one part, or of every part that exists, on one port.
  *
  *   hddt serve --part authority --port 8080 --database postgres://…
+ *   hddt serve --part transmission --port 8081 --authority-url http://127.0.0.1:8080 --database …
  *
- * Only the tax authority's part can be served so far; `--part all` serves what exists. Configuration that
- * must not sit on a command line comes from the environment:
+ * The tax authority's part and the T-VAN (transmission) can be served; `--part all` serves the authority.
+ * The authority also gets `/authority/outbox/{party}` (what waits for a T-VAN, admin key) and
+ * `/authority/health` (the connection check `HttpTransport` uses); see `startTransmission` for the T-VAN's
+ * routes. Configuration that must not sit on a command line comes from the environment:
  * - `HDDT_API_KEYS`: keys for the protected routes, comma-separated `role:name:key` (role admin, inspector
  *   or buyer; for a buyer, name is its tax code; keys at least 16 characters). Without it, protected routes
  *   answer 401.
  * - `HDDT_P12_PASSWORD`: password of the authority's PKCS#12 file (default: the development CA's).
+ * - `HDDT_AUTHORITY_API_KEY` (transmission): the authority's admin key, to pull the authority's replies.
  * - `HDDT_CODE_SECRET`: the secret the MCCQT codes are made with (at least 32 characters). Without it, a
  *   random one is made once and kept in `<state>/code-secret`.
  * Without `--authority-p12`, the development CA in `.hddt/dev-ca` is used, and made if missing: its
@@ -17,21 +21,34 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
-import { type ApiKey, ApiKeys, type Role } from "../api/auth.ts";
+import { z } from "zod";
+import { type ApiKey, ApiKeys, type Role, requireApiKey } from "../api/auth.ts";
 import { buildServer, type HttpApp } from "../api/server.ts";
 import { authorityApi, registerAuthorityRoutes } from "../authority/http.ts";
 import { AuthorityService } from "../authority/service.ts";
-import { DEFAULT_DEV_CA_DIR, DEFAULT_P12_PASSWORD, devTrustStore, writeDevCa } from "../signing/dev-ca.ts";
+import {
+  DEFAULT_DEV_CA_DIR,
+  DEFAULT_P12_PASSWORD,
+  DEFAULT_PARTIES,
+  devTrustStore,
+  writeDevCa,
+} from "../signing/dev-ca.ts";
 import { pkcs12Signer } from "../signing/pkcs12.ts";
 import { type Database, migrate, openDatabase } from "../store/index.ts";
+import { messageListener } from "../transmission/http-listener.ts";
+import { Outbox } from "../transmission/outbox.ts";
+import { HttpTransport } from "../transmission/transport.ts";
+import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
+import { OutboxWorker } from "../transmission/worker.ts";
 
 export const SERVE_PARTS = ["authority", "transmission", "seller", "all"] as const;
 export type ServePart = (typeof SERVE_PARTS)[number];
 
 /** Parts that can be served today. */
-const READY: ReadonlySet<ServePart> = new Set(["authority", "all"]);
+const READY: ReadonlySet<ServePart> = new Set(["authority", "transmission", "all"]);
 
 const ROLES: readonly Role[] = ["admin", "inspector", "buyer"];
 
@@ -89,7 +106,8 @@ async function codeSecret(options: ServeOptions): Promise<Uint8Array> {
 
 /** Opens the database, migrates, builds the parts asked for and listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  if (!READY.has(options.part)) throw new RangeError(`the ${options.part} part cannot be served yet`);
+  if (!READY.has(options.part) || options.part === "transmission")
+    throw new RangeError(`the ${options.part} part cannot be served by startServer`);
   const db = await openDatabase(options.database !== undefined ? { url: options.database } : {});
   try {
     await migrate(db, "authority");
@@ -112,10 +130,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clock: db.clock,
       title: "hddt: tax authority",
     });
-    registerAuthorityRoutes(app, authorityApi(service, db), {
-      clock: db.clock,
-      keys: new ApiKeys(options.apiKeys ?? []),
-    });
+    const keys = new ApiKeys(options.apiKeys ?? []);
+    registerAuthorityRoutes(app, authorityApi(service, db), { clock: db.clock, keys });
+    registerDeliveryRoutes(app, service, keys);
     const url = await app.listen({ port: options.port, host: options.host });
     return {
       app,
@@ -127,6 +144,275 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       },
     };
   } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+const partyParam = z.object({ party: z.string().min(1).max(14) });
+
+/**
+ * The authority's outbox as a pull API for the T-VANs (admin key): `GET /authority/outbox/{party}` lists
+ * what waits for a party, oldest first; `POST /authority/outbox/{party}/delivered` with `{ ids }`
+ * acknowledges it. `GET /authority/health` is the connection check in the shape `HttpTransport` reads.
+ */
+function registerDeliveryRoutes(app: HttpApp, service: AuthorityService, keys: ApiKeys): void {
+  const admin = requireApiKey(keys, "admin");
+  app.get(
+    "/authority/outbox/:party",
+    {
+      onRequest: admin,
+      schema: {
+        summary: "Messages waiting for a party",
+        tags: ["authority: messages"],
+        params: partyParam,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      },
+    },
+    async (request) => ({
+      items: await service.pendingFor(request.params.party, request.query.limit),
+    }),
+  );
+  app.post(
+    "/authority/outbox/:party/delivered",
+    {
+      onRequest: admin,
+      schema: {
+        summary: "Acknowledge messages taken by a party",
+        tags: ["authority: messages"],
+        params: partyParam,
+        body: z.object({ ids: z.array(z.string().max(60)).max(1000) }),
+      },
+    },
+    async (request) => {
+      await service.markDelivered(request.body.ids);
+      return { ok: true };
+    },
+  );
+  app.get(
+    "/authority/health",
+    { schema: { summary: "Connection check for HttpTransport", tags: ["authority: messages"] } },
+    async (_request, reply) => {
+      const c = await service.connectionCheck();
+      if (c.available) return { ok: true };
+      const until = c.until ?? c.now;
+      return reply
+        .code(503)
+        .header("retry-after", until.toUTCString())
+        .send({ reason: "maintenance", until: until.toISOString() });
+    },
+  );
+}
+
+export interface TransmissionOptions {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL of the authority's process, e.g. http://127.0.0.1:8080. */
+  readonly authorityUrl: string;
+  /** Admin key of the authority, for pulling its replies (HDDT_AUTHORITY_API_KEY). */
+  readonly authorityApiKey?: string;
+  /** This T-VAN's party code (V + tax code). */
+  readonly party: string;
+  readonly database?: string;
+  readonly devCaDir?: string;
+  /** Largest backoff of the outbox, ms. Default: the outbox's. */
+  readonly retryCapMs?: number;
+  /** Real-time wait between pulls of the authority's replies when none came. Default 200 ms. */
+  readonly pullIdleMs?: number;
+}
+
+export interface RunningTransmission {
+  readonly url: string;
+  readonly db: Database;
+  readonly tvan: TvanService;
+  readonly outbox: Outbox;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+const SELLER_REPLIES = /^\/tvan\/sellers\/([0-9-]{10,14})\/replies$/;
+const RECONCILIATION = /^\/tvan\/reconciliation\/(\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * The T-VAN as its own process: sellers post to `/tvan/messages`, the authority may push to
+ * `/tvan/authority/messages`; an OutboxWorker drains to the authority over HTTP, and a loop pulls the
+ * authority's replies for this T-VAN (`/authority/outbox/{party}`) into `receiveFromAuthority`.
+ * Read routes: `GET /tvan/sellers/{taxCode}/replies?since=&limit=` (the sellers' pull API),
+ * `GET /tvan/outbox/counts`, `GET /tvan/outbox?state=`, `GET /tvan/reconciliation/{date}`, `GET /tvan/events`.
+ */
+export async function startTransmission(options: TransmissionOptions): Promise<RunningTransmission> {
+  const db = await openDatabase(options.database !== undefined ? { url: options.database } : {});
+  let server: Server | undefined;
+  try {
+    await migrate(db, "tvan");
+    const authorityBase = `${options.authorityUrl.replace(/\/$/, "")}/authority`;
+    const transport = new HttpTransport({
+      routes: (to) => (to === "TCT" ? authorityBase : undefined),
+      timeoutMs: 10_000,
+      clock: db.clock,
+    });
+    const outbox = new Outbox(
+      db,
+      options.retryCapMs !== undefined ? { policy: { capMs: options.retryCapMs } } : {},
+    );
+    const tvan = new TvanService({
+      db,
+      clock: db.clock,
+      transport,
+      outbox,
+      // Sellers poll the pull API; pushing to a seller comes with the seller part's own HTTP endpoint.
+      config: { party: options.party, pushTo: () => false },
+      checkSignature: verifierSignatureCheck({
+        trust: await devTrustStore(options.devCaDir ?? DEFAULT_DEV_CA_DIR),
+        warnTestCertificates: false,
+      }),
+    });
+    const worker = new OutboxWorker({
+      outbox,
+      transport,
+      clock: db.clock,
+      idleMs: 50,
+      onResult: (m, r) => {
+        void tvan.observeSend(m.destination, r).catch(() => undefined);
+      },
+    });
+    const messages = messageListener({
+      "/tvan": tvan.sellerEndpoint,
+      "/tvan/authority": tvan.authorityEndpoint,
+    });
+    const headers: Record<string, string> = options.authorityApiKey
+      ? { "x-api-key": options.authorityApiKey }
+      : {};
+    let stopping = false;
+    const pull = async (): Promise<number> => {
+      const res = await fetch(`${authorityBase}/outbox/${options.party}?limit=500`, {
+        headers,
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return 0;
+      }
+      const body = (await res.json()) as { items: Array<{ messageId: string; xml: string }> };
+      if (body.items.length === 0) return 0;
+      // One at a time, in the authority's order, so a seller reads its answers in the order they were
+      // sent. Everything taken is acknowledged: a repeat is a duplicate to the T-VAN, and a message it
+      // cannot read would not become readable by pulling it again.
+      const taken: string[] = [];
+      for (const item of body.items) {
+        const o = await tvan.receiveFromAuthority(item.xml);
+        if (o.status === "unreadable")
+          process.emitWarning(`hddt transmission: unreadable message ${item.messageId} from the authority`);
+        taken.push(item.messageId);
+      }
+      const ack = await fetch(`${authorityBase}/outbox/${options.party}/delivered`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ ids: taken }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await ack.body?.cancel();
+      return body.items.length;
+    };
+    const idle = options.pullIdleMs ?? 200;
+    const pulling = (async () => {
+      while (!stopping) {
+        let n = 0;
+        try {
+          n = await pull();
+        } catch {
+          // The authority is down or restarting: try again after the idle wait.
+        }
+        if (n === 0 && !stopping) await new Promise((r) => setTimeout(r, idle));
+      }
+    })();
+    const route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      if (req.method !== "GET") return false;
+      const url = new URL(req.url ?? "/", "http://x");
+      let m = SELLER_REPLIES.exec(url.pathname);
+      if (m) {
+        const since = url.searchParams.get("since") ?? undefined;
+        const limit = Number(url.searchParams.get("limit") ?? "100");
+        if (since !== undefined && !/^\d+$/.test(since)) {
+          json(res, 400, { reason: "since must be a cursor" });
+          return true;
+        }
+        const items = await tvan.pendingFor(m[1]!, since, Number.isFinite(limit) ? limit : 100);
+        json(res, 200, { items, next: items.at(-1)?.cursor ?? since ?? null });
+        return true;
+      }
+      m = RECONCILIATION.exec(url.pathname);
+      if (m) {
+        const r = await tvan.countsFor(m[1]!);
+        json(res, r.ok ? 200 : 400, r.ok ? r.value : { problems: r.problems });
+        return true;
+      }
+      if (url.pathname === "/tvan/outbox/counts") {
+        json(res, 200, await outbox.counts());
+        return true;
+      }
+      if (url.pathname === "/tvan/outbox") {
+        const state = url.searchParams.get("state");
+        const after = url.searchParams.get("after");
+        const limit = Number(url.searchParams.get("limit") ?? "100");
+        json(res, 200, {
+          items: await outbox.list({
+            ...(state === "pending" || state === "in_flight" || state === "sent" || state === "dead"
+              ? { state }
+              : {}),
+            ...(after !== null && /^\d+$/.test(after) ? { afterId: after } : {}),
+            ...(Number.isInteger(limit) ? { limit } : {}),
+          }),
+        });
+        return true;
+      }
+      if (url.pathname === "/tvan/events") {
+        json(res, 200, { items: await tvan.events(url.searchParams.get("since") ?? undefined) });
+        return true;
+      }
+      return false;
+    };
+    server = createServer((req, res) => {
+      route(req, res)
+        .then((done) => {
+          if (!done) messages(req, res);
+        })
+        .catch((error: unknown) => {
+          if (!res.headersSent) json(res, 500, { reason: (error as Error).message });
+          else res.destroy();
+        });
+    });
+    const s = server;
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(options.port, options.host, () => resolve());
+    });
+    worker.start();
+    const address = s.address();
+    const port = typeof address === "object" && address ? address.port : options.port;
+    return {
+      url: `http://${options.host}:${port}`,
+      db,
+      tvan,
+      outbox,
+      async close() {
+        stopping = true;
+        await worker.stop();
+        await pulling;
+        await new Promise<void>((r) => s.close(() => r()));
+        await db.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
     await db.close();
     throw error;
   }
@@ -148,6 +434,9 @@ export function registerServeCommands(program: Command): void {
       "the authority's PKCS#12 key and certificate (default: the development CA's)",
     )
     .option("--dev-ca <dir>", "folder of the development CA", DEFAULT_DEV_CA_DIR)
+    .option("--authority-url <url>", "transmission: base URL of the authority's process")
+    .option("--party <code>", "transmission: this T-VAN's party code", `V${DEFAULT_PARTIES.tvan.taxCode}`)
+    .option("--retry-cap-ms <ms>", "transmission: largest backoff of the outbox, in ms")
     .action(async (opts) => {
       const part = opts.part as ServePart;
       if (!SERVE_PARTS.includes(part)) {
@@ -159,7 +448,7 @@ export function registerServeCommands(program: Command): void {
       }
       if (!READY.has(part)) {
         process.stderr.write(
-          `hddt serve: the ${part} part has no HTTP API yet; only 'authority' (or 'all') can be served\n`,
+          `hddt serve: the ${part} part has no HTTP API yet; only 'authority', 'transmission' or 'all'\n`,
         );
         process.exitCode = 2;
         return;
@@ -179,6 +468,33 @@ export function registerServeCommands(program: Command): void {
       } catch (error) {
         process.stderr.write(`hddt serve: ${(error as Error).message}\n`);
         process.exitCode = 2;
+        return;
+      }
+      if (part === "transmission") {
+        if (opts.authorityUrl === undefined) {
+          process.stderr.write("hddt serve: --part transmission needs --authority-url\n");
+          process.exitCode = 2;
+          return;
+        }
+        const cap = opts.retryCapMs === undefined ? undefined : Number(opts.retryCapMs);
+        const tvan = await startTransmission({
+          port,
+          host: opts.host,
+          authorityUrl: opts.authorityUrl,
+          party: opts.party,
+          devCaDir: opts.devCa,
+          ...(cap !== undefined && Number.isInteger(cap) && cap > 0 ? { retryCapMs: cap } : {}),
+          ...(opts.database !== undefined ? { database: opts.database } : {}),
+          ...(process.env.HDDT_AUTHORITY_API_KEY !== undefined
+            ? { authorityApiKey: process.env.HDDT_AUTHORITY_API_KEY }
+            : {}),
+        });
+        process.stderr.write(`hddt serve: transmission on ${tvan.url}\n`);
+        const stopTvan = () => {
+          void tvan.close().then(() => process.exit(0));
+        };
+        process.once("SIGINT", stopTvan);
+        process.once("SIGTERM", stopTvan);
         return;
       }
       const running = await startServer({
