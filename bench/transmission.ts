@@ -10,9 +10,9 @@ import pg from "pg";
 import { systemClock } from "../src/domain/clock.ts";
 import { writeInvoice } from "../src/format/invoice.ts";
 import { migrate, openDatabase } from "../src/store/index.ts";
-import { Outbox } from "../src/transmission/outbox.ts";
-import { InProcessTransport } from "../src/transmission/transport.ts";
-import { OutboxWorker } from "../src/transmission/worker.ts";
+import { Outbox } from "../src/transport/outbox.ts";
+import { InProcessTransport } from "../src/transport/transport.ts";
+import { OutboxWorker } from "../src/transport/worker.ts";
 import { sampleInvoice } from "../test/support/invoices.ts";
 import { IdempotentReceiver, messageId, tdiep } from "../test/transmission/support.ts";
 

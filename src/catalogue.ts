@@ -29,8 +29,8 @@ import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
 import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
-import { transmissionCodes } from "./transmission/codes.ts";
 import { tvanCodes } from "./transmission/tvan.ts";
+import { transportCodes } from "./transport/codes.ts";
 
 export interface CatalogueSection {
   /** Where the codes are raised. */
@@ -61,7 +61,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Portal JSON", codes: portalJsonCodes },
   { area: "Signatures", codes: signingCodes },
   { area: "Storage", codes: storeCodes },
-  { area: "Transmission (T-VAN)", codes: transmissionCodes },
+  { area: "Transport and outbox", codes: transportCodes },
   { area: "T-VAN service", codes: tvanCodes },
   { area: "Tax authority", codes: authorityCodes },
   { area: "HTTP API", codes: apiCodes },

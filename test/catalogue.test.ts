@@ -23,7 +23,8 @@ describe("error catalogue", () => {
         expect(def.vi.trim().length).toBeGreaterThan(5);
         expect(def.en.trim().length).toBeGreaterThan(5);
         // The same placeholders in both languages (a Vietnamese message may take the "…Vi" form of one).
-        const names = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!.replace(/Vi$/, "")).sort();
+        const names = (t: string) =>
+          [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!.replace(/Vi$/, "")).sort();
         expect(names(def.vi), code).toEqual(names(def.en));
       }
     }

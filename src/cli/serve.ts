@@ -38,11 +38,11 @@ import {
 } from "../signing/dev-ca.ts";
 import { pkcs12Signer } from "../signing/pkcs12.ts";
 import { type Database, migrate, openDatabase } from "../store/index.ts";
-import { messageListener } from "../transmission/http-listener.ts";
-import { Outbox } from "../transmission/outbox.ts";
-import { HttpTransport } from "../transmission/transport.ts";
 import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
-import { OutboxWorker } from "../transmission/worker.ts";
+import { messageListener } from "../transport/http-listener.ts";
+import { Outbox } from "../transport/outbox.ts";
+import { HttpTransport } from "../transport/transport.ts";
+import { OutboxWorker } from "../transport/worker.ts";
 
 export const SERVE_PARTS = ["authority", "transmission", "seller", "all"] as const;
 export type ServePart = (typeof SERVE_PARTS)[number];

@@ -1,47 +1,7 @@
 /**
- * The transmission organisation (T-VAN): the transport port between parts, the durable outbox and its
- * drain worker, and the T-VAN service itself. See transport.ts, outbox.ts, worker.ts and tvan.ts.
+ * The transmission organisation (T-VAN): receives, stores byte-exact and forwards messages between taxpayers
+ * and the tax authority (tvan.ts). The transport port, outbox and drain worker it runs on are in src/transport.
  */
-export { type TransmissionCode, transmissionCodes } from "./codes.ts";
-export { type ListenerOptions, messageListener } from "./http-listener.ts";
-export {
-  backoffDelay,
-  type ClaimedMessage,
-  type CompletionReport,
-  DEFAULT_RETRY_POLICY,
-  type EnqueueReport,
-  type ListFilter,
-  type MaintenanceRecord,
-  type MaintenanceWindow,
-  Outbox,
-  type OutboxDetail,
-  type OutboxEntry,
-  type OutboxOptions,
-  type OutboxState,
-  type OutgoingMessage,
-  type RetryPolicy,
-} from "./outbox.ts";
-export {
-  type CheckResult,
-  type Delivered,
-  delivered,
-  HttpTransport,
-  type HttpTransportOptions,
-  InProcessTransport,
-  type MessageHandler,
-  type NetworkFailure,
-  networkFailure,
-  type PartyAddress,
-  type PartyEndpoint,
-  parseRetryAfter,
-  type Rejected,
-  rejected,
-  type Transport,
-  type TransportFailure,
-  type TransportResult,
-  type Unavailable,
-  unavailable,
-} from "./transport.ts";
 export {
   compareReports,
   derivedMessageId,
@@ -60,4 +20,3 @@ export {
   tvanCodes,
   verifierSignatureCheck,
 } from "./tvan.ts";
-export { OutboxWorker, type TickReport, type WorkerOptions } from "./worker.ts";

@@ -63,7 +63,7 @@ import type { VerifyOptions } from "../signing/verify.ts";
 import { verifyDocument } from "../signing/verify.ts";
 import type { Database } from "../store/database.ts";
 import { inTransaction } from "../store/transaction.ts";
-import type { MaintenanceWindow, Outbox, OutgoingMessage } from "./outbox.ts";
+import type { MaintenanceWindow, Outbox, OutgoingMessage } from "../transport/outbox.ts";
 import {
   type CheckResult,
   delivered,
@@ -71,7 +71,7 @@ import {
   type PartyEndpoint,
   type Transport,
   type TransportResult,
-} from "./transport.ts";
+} from "../transport/transport.ts";
 
 export const tvanCodes = defineCodes({
   TVAN_WRONG_RECEIVER: {

@@ -461,12 +461,13 @@ describe.each(testBackends())("authority service (%s)", (backend) => {
       expect(n.ok && n.value.result).toBe(1);
       expect((await kit.service.recordTaxDeclaration(id)).ok).toBe(false);
       const stored = await kit.service.repliesTo(id);
-      expect(stored?.map((x) => x.type)).toEqual([999, 205]);
+      expect(stored?.map((x) => x.type)).toEqual([999, 205, 202]);
       expect(stored?.[1]?.xml).toBe(d.value.xml);
+      expect(stored?.[2]?.xml).toBe(d.value.invoice?.xml);
       expect(await kit.service.repliesTo(messageId())).toBeUndefined();
-      // The same message again returns the reply now stored.
+      // The same message again returns the replies now stored.
       const again = ok(await kit.service.receive(envelope(201, "<HDon/>", { id })));
-      expect(again.replies).toEqual([d.value.xml]);
+      expect(again.replies).toEqual([d.value.xml, d.value.invoice?.xml]);
     });
 
     it("answers a summary table (400) with 204 refusing it when unsigned", async () => {

@@ -109,21 +109,37 @@ export function messageId(sender = TVAN): string {
 export function envelope(
   type: number,
   payloads: string | readonly string[],
-  options: { id?: string; taxCode?: string; receiver?: string } = {},
+  options: { id?: string; taxCode?: string; receiver?: string; sender?: string } = {},
 ): string {
   const items = typeof payloads === "string" ? [payloads] : payloads;
+  const sender = options.sender ?? TVAN;
   return writeMessage(
     {
       version: "2.1.0",
-      sender: TVAN,
+      sender,
       receiver: options.receiver ?? "TCT",
       type: type as MessageTypeCode,
-      messageId: options.id ?? messageId(),
+      messageId: options.id ?? messageId(sender),
       taxCode: options.taxCode ?? SELLER,
       count: items.length,
     },
     items,
   );
+}
+
+/**
+ * A cash-register message 206 around `invoices`, signed by the taxpayer over DLieu into TDiep/CKSNNT with
+ * `signer` (reference §6.1); DLieu gets the Id the signature refers to.
+ */
+export async function signedCashRegisterMessage(
+  invoices: string | readonly string[],
+  signer: Signer,
+  options: { id?: string; taxCode?: string } = {},
+): Promise<string> {
+  const xml = envelope(206, invoices, options).replace("<DLieu>", '<DLieu Id="DLieu-206">');
+  const r = await signAs(xml, signer, "cashRegister");
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.value.xml;
 }
 
 /** A registration for the seller (coded invoices unless told), listing the seller's certificate. */

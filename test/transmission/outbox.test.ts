@@ -9,16 +9,16 @@ import { ManualClock } from "../../src/domain/clock.ts";
 import { makeProblem } from "../../src/domain/problem.ts";
 import type { Database } from "../../src/store/index.ts";
 import { migrate } from "../../src/store/index.ts";
-import { transmissionCodes } from "../../src/transmission/codes.ts";
-import { Outbox, type RetryPolicy } from "../../src/transmission/outbox.ts";
+import { transportCodes } from "../../src/transport/codes.ts";
+import { Outbox, type RetryPolicy } from "../../src/transport/outbox.ts";
 import {
   InProcessTransport,
   networkFailure,
   rejected,
   type TransportResult,
   unavailable,
-} from "../../src/transmission/transport.ts";
-import { OutboxWorker } from "../../src/transmission/worker.ts";
+} from "../../src/transport/transport.ts";
+import { OutboxWorker } from "../../src/transport/worker.ts";
 import { openTestDatabase, testBackends } from "../store/backends.ts";
 import { IdempotentReceiver, messageId, tdiep } from "./support.ts";
 
@@ -127,7 +127,7 @@ describe.each(testBackends())("outbox (%s)", (backend) => {
     await outbox.enqueue([m1, m2]);
     const [c] = await outbox.claim(10, "w1");
     expect(c?.messageId).toBe(m1.messageId);
-    const refusal = makeProblem(transmissionCodes, "TRANSPORT_REJECTED", "/", { status: "400" });
+    const refusal = makeProblem(transportCodes, "TRANSPORT_REJECTED", "/", { status: "400" });
     expect(await outbox.complete([{ message: c!, result: rejected(400, [refusal]) }])).toEqual({
       sent: 0,
       retried: 0,

@@ -7,7 +7,7 @@ import {
   delivered,
   type PartyEndpoint,
   type TransportResult,
-} from "../../src/transmission/transport.ts";
+} from "../../src/transport/transport.ts";
 
 export const TVAN = "V0100000001";
 const randomHex = () => randomBytes(16).toString("hex");

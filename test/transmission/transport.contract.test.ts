@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.ts";
 import { makeProblem } from "../../src/domain/problem.ts";
-import { transmissionCodes } from "../../src/transmission/codes.ts";
-import { messageListener } from "../../src/transmission/http-listener.ts";
+import { transportCodes } from "../../src/transport/codes.ts";
+import { messageListener } from "../../src/transport/http-listener.ts";
 import {
   delivered,
   HttpTransport,
@@ -19,10 +19,10 @@ import {
   rejected,
   type Transport,
   unavailable,
-} from "../../src/transmission/transport.ts";
+} from "../../src/transport/transport.ts";
 
 const WINDOW_END = new Date("2026-03-09T03:45:00.250Z");
-const refusal = makeProblem(transmissionCodes, "TRANSPORT_REJECTED", "/TDiep", { status: "400" });
+const refusal = makeProblem(transportCodes, "TRANSPORT_REJECTED", "/TDiep", { status: "400" });
 
 const endpoints: Record<string, PartyEndpoint> = {
   TCT: {

@@ -30,8 +30,9 @@ import {
 import type { MessageTypeCode } from "../../src/format/messages.ts";
 import type { Database } from "../../src/store/index.ts";
 import { migrate } from "../../src/store/index.ts";
-import { messageListener } from "../../src/transmission/http-listener.ts";
-import { Outbox, type RetryPolicy } from "../../src/transmission/outbox.ts";
+import { compareReports, type SignatureCheck, TvanService, tvanCodes } from "../../src/transmission/tvan.ts";
+import { messageListener } from "../../src/transport/http-listener.ts";
+import { Outbox, type RetryPolicy } from "../../src/transport/outbox.ts";
 import {
   type CheckResult,
   delivered,
@@ -41,9 +42,8 @@ import {
   type PartyEndpoint,
   type TransportResult,
   unavailable,
-} from "../../src/transmission/transport.ts";
-import { compareReports, type SignatureCheck, TvanService, tvanCodes } from "../../src/transmission/tvan.ts";
-import { OutboxWorker } from "../../src/transmission/worker.ts";
+} from "../../src/transport/transport.ts";
+import { OutboxWorker } from "../../src/transport/worker.ts";
 import { openTestDatabase, testBackends } from "../store/backends.ts";
 
 const TVAN = "V0100000001";

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/domain/clock.ts";
 import type { Database } from "../../src/store/index.ts";
 import { migrate } from "../../src/store/index.ts";
-import { messageListener } from "../../src/transmission/http-listener.ts";
-import { Outbox } from "../../src/transmission/outbox.ts";
-import { HttpTransport, unavailable } from "../../src/transmission/transport.ts";
-import { OutboxWorker } from "../../src/transmission/worker.ts";
+import { messageListener } from "../../src/transport/http-listener.ts";
+import { Outbox } from "../../src/transport/outbox.ts";
+import { HttpTransport, unavailable } from "../../src/transport/transport.ts";
+import { OutboxWorker } from "../../src/transport/worker.ts";
 import { openTestDatabase, testBackends } from "../store/backends.ts";
 import { IdempotentReceiver, messageId, tdiep } from "./support.ts";
 

@@ -1,6 +1,7 @@
 /**
- * The T-VAN's durable outbox, in PostgreSQL (schema `tvan`, migration 001_outbox): messages waiting to be
- * handed to their destination, drained by any number of worker processes.
+ * A durable outbox in PostgreSQL: messages waiting to be handed to their destination, drained by any number
+ * of worker processes. Each part that sends keeps one in its own schema (the T-VAN's in `tvan`, the seller's
+ * in `seller`), with the tables of `src/store/migrations/outbox-tables.ts`.
  *
  * Life of a row: `pending` → claimed (`in_flight`, with a lease) → `sent` once the receiver answered, or
  * back to `pending` with a later `next_attempt_at` after a failure, or `dead` after `maxAttempts` failed
@@ -32,9 +33,9 @@
 import { type QueryExecutorProvider, sql } from "kysely";
 import type { Clock } from "../domain/clock.ts";
 import { makeProblem, type Result } from "../domain/problem.ts";
-import type { Database } from "../store/database.ts";
+import { checkSchemaName, type Database } from "../store/database.ts";
 import { inTransaction } from "../store/transaction.ts";
-import { transmissionCodes } from "./codes.ts";
+import { transportCodes } from "./codes.ts";
 import type { PartyAddress, TransportResult } from "./transport.ts";
 
 export type OutboxState = "pending" | "in_flight" | "sent" | "dead";
@@ -159,6 +160,8 @@ export interface MaintenanceRecord extends MaintenanceWindow {
 }
 
 export interface OutboxOptions {
+  /** Schema whose outbox tables (`createOutboxTables`) this outbox uses. Default `tvan`. */
+  readonly schema?: string;
   /** Default: the database's clock. */
   readonly clock?: Clock;
   readonly policy?: Partial<RetryPolicy>;
@@ -203,38 +206,38 @@ function toEntry(r: EntryRow): OutboxEntry {
   };
 }
 
-const CLAIM_SQL = `
+const CLAIM_SQL = (s: string): string => `
 with c as (
-  select o.id from tvan.outbox o
+  select o.id from ${s}.outbox o
   where o.state in ('pending', 'in_flight') and o.next_attempt_at <= $1
     and (o.ordering_key is null or not exists (
-      select 1 from tvan.outbox p
+      select 1 from ${s}.outbox p
       where p.ordering_key = o.ordering_key and p.sequence < o.sequence and p.state <> 'sent'))
     and not exists (
-      select 1 from tvan.destination_hold h where h.destination = o.destination and h.held_until > $1)
+      select 1 from ${s}.destination_hold h where h.destination = o.destination and h.held_until > $1)
     and not exists (
-      select 1 from tvan.maintenance_window w
+      select 1 from ${s}.maintenance_window w
       where w.destination = o.destination and w.resumed_at is null and w.starts_at <= $1)
   order by o.next_attempt_at, o.id
   limit $2
   for update of o skip locked
 )
-update tvan.outbox o
+update ${s}.outbox o
 set state = 'in_flight', attempts = o.attempts + 1, claims = o.claims + 1, claimed_by = $3,
     next_attempt_at = $4
 from c where o.id = c.id
 returning o.id::text as id, o.claims, o.message_id, o.destination, o.xml, o.attempts, o.ordering_key,
   o.sequence::text as sequence`;
 
-const SENT_SQL = `
-update tvan.outbox o
+const SENT_SQL = (s: string): string => `
+update ${s}.outbox o
 set state = 'sent', sent_at = $1, reply = v.reply, last_error = null, claimed_by = null
 from unnest($2::bigint[], $3::int[], $4::text[]) as v(id, claims, reply)
 where o.id = v.id and o.claims = v.claims and o.state = 'in_flight'
 returning o.destination`;
 
-const RETRY_SQL = `
-update tvan.outbox o
+const RETRY_SQL = (s: string): string => `
+update ${s}.outbox o
 set state = v.state, next_attempt_at = v.next, attempts = o.attempts - v.uncount, last_error = v.error,
     claimed_by = null
 from unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[])
@@ -242,8 +245,8 @@ from unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $
 where o.id = v.id and o.claims = v.claims and o.state = 'in_flight'
 returning o.state`;
 
-const HOLD_SQL = `
-insert into tvan.destination_hold (destination, held_until, reason)
+const HOLD_SQL = (s: string): string => `
+insert into ${s}.destination_hold (destination, held_until, reason)
 values ($1, $2, $3)
 on conflict (destination) do update
 set held_until = greatest(destination_hold.held_until, excluded.held_until), reason = excluded.reason`;
@@ -256,9 +259,19 @@ export class Outbox {
   /** Named (server-side prepared) statements; not on the embedded database, whose one session is shared. */
   readonly #named: boolean;
   readonly policy: RetryPolicy;
+  /** The schema holding the outbox tables (checked identifier, so it may be spliced into SQL). */
+  readonly #s: string;
+  readonly #sql: { claim: string; sent: string; retry: string; hold: string };
 
   constructor(db: Database, options: OutboxOptions = {}) {
     this.#db = db;
+    this.#s = checkSchemaName(options.schema ?? "tvan");
+    this.#sql = {
+      claim: CLAIM_SQL(this.#s),
+      sent: SENT_SQL(this.#s),
+      retry: RETRY_SQL(this.#s),
+      hold: HOLD_SQL(this.#s),
+    };
     this.#clock = options.clock ?? db.clock;
     this.#random = options.random ?? Math.random;
     this.#named = db.kind === "postgres";
@@ -283,8 +296,8 @@ export class Outbox {
     if (list.length === 0) return { enqueued: [], duplicates: [] };
     const needsKeys = list.some((m) => m.orderingKey !== undefined);
     if (executor) return this.#enqueue(list, executor);
-    if (!needsKeys) return this.#enqueue(list, this.#db.kysely("tvan"));
-    return inTransaction(this.#db.kysely("tvan"), (trx) => this.#enqueue(list, trx));
+    if (!needsKeys) return this.#enqueue(list, this.#db.kysely(this.#s));
+    return inTransaction(this.#db.kysely(this.#s), (trx) => this.#enqueue(list, trx));
   }
 
   async #enqueue(list: readonly OutgoingMessage[], ex: QueryExecutorProvider): Promise<EnqueueReport> {
@@ -297,7 +310,7 @@ export class Outbox {
     if (counts.size > 0) {
       const keys = [...counts.keys()].sort();
       const r = await sql<{ ordering_key: string; last_sequence: bigint }>`
-        insert into tvan.outbox_key (ordering_key, last_sequence)
+        insert into ${sql.table(`${this.#s}.outbox_key`)} (ordering_key, last_sequence)
         select k, n from unnest(${keys}::text[], ${keys.map((k) => counts.get(k)!)}::bigint[]) as u(k, n)
         order by k
         on conflict (ordering_key) do update set last_sequence = outbox_key.last_sequence + excluded.last_sequence
@@ -325,7 +338,7 @@ export class Outbox {
       }
     }
     const r = await sql<{ message_id: string }>`
-      insert into tvan.outbox (message_id, destination, xml, ordering_key, sequence, next_attempt_at, created_at)
+      insert into ${sql.table(`${this.#s}.outbox`)} (message_id, destination, xml, ordering_key, sequence, next_attempt_at, created_at)
       select m, d, x, k, s, ${now}, ${now}
       from unnest(${ids}::text[], ${dest}::text[], ${xml}::text[], ${keys}::text[], ${seqs}::bigint[])
         with ordinality as u(m, d, x, k, s, i)
@@ -358,7 +371,7 @@ export class Outbox {
       attempts: number;
       ordering_key: string | null;
       sequence: string | null;
-    }>(this.#query("tvan_outbox_claim", CLAIM_SQL, [now, n, workerId, lease]));
+    }>(this.#query(`${this.#s}_outbox_claim`, this.#sql.claim, [now, n, workerId, lease]));
     const out: ClaimedMessage[] = new Array(r.rows.length);
     for (let i = 0; i < r.rows.length; i++) {
       const row = r.rows[i]!;
@@ -438,7 +451,9 @@ export class Outbox {
     if (sent.ids.length > 0) {
       work.push(
         pool
-          .query(this.#query("tvan_outbox_sent", SENT_SQL, [now, sent.ids, sent.claims, sent.replies]))
+          .query(
+            this.#query(`${this.#s}_outbox_sent`, this.#sql.sent, [now, sent.ids, sent.claims, sent.replies]),
+          )
           .then((r) => {
             sentCount = r.rowCount ?? 0;
             stale += sent.ids.length - sentCount;
@@ -449,7 +464,7 @@ export class Outbox {
       work.push(
         pool
           .query(
-            this.#query("tvan_outbox_retry", RETRY_SQL, [
+            this.#query(`${this.#s}_outbox_retry`, this.#sql.retry, [
               retry.ids,
               retry.claims,
               retry.states,
@@ -468,7 +483,7 @@ export class Outbox {
       );
     }
     for (const [destination, h] of holds) {
-      work.push(pool.query(HOLD_SQL, [destination, h.until, h.reason]).then(() => {}));
+      work.push(pool.query(this.#sql.hold, [destination, h.until, h.reason]).then(() => {}));
     }
     await Promise.all(work);
     return { sent: sentCount, retried, dead, stale };
@@ -481,7 +496,7 @@ export class Outbox {
   async list(filter: ListFilter = {}): Promise<OutboxEntry[]> {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
     const r = await this.#db.pool.query<EntryRow>(
-      `select ${ENTRY_COLUMNS} from tvan.outbox
+      `select ${ENTRY_COLUMNS} from ${this.#s}.outbox
        where ($1::text is null or state = $1) and ($2::text is null or destination = $2)
          and ($3::bigint is null or id > $3)
        order by id limit $4`,
@@ -493,7 +508,7 @@ export class Outbox {
   /** Number of rows per state. */
   async counts(): Promise<Record<OutboxState, number>> {
     const r = await this.#db.pool.query<{ state: OutboxState; n: bigint }>(
-      "select state, count(*) as n from tvan.outbox group by state",
+      `select state, count(*) as n from ${this.#s}.outbox group by state`,
     );
     const out: Record<OutboxState, number> = { pending: 0, in_flight: 0, sent: 0, dead: 0 };
     for (const row of r.rows) out[row.state] = Number(row.n);
@@ -503,7 +518,7 @@ export class Outbox {
   /** One message with its content and reply; OUTBOX_NOT_FOUND if the id is unknown. */
   async inspect(messageId: string): Promise<Result<OutboxDetail>> {
     const r = await this.#db.pool.query<EntryRow>(
-      `select ${ENTRY_COLUMNS}, xml, reply from tvan.outbox where message_id = $1`,
+      `select ${ENTRY_COLUMNS}, xml, reply from ${this.#s}.outbox where message_id = $1`,
       [messageId],
     );
     const row = r.rows[0];
@@ -518,7 +533,7 @@ export class Outbox {
   async requeue(messageId: string): Promise<Result<OutboxEntry>> {
     const now = this.#clock.now();
     const r = await this.#db.pool.query<EntryRow>(
-      `update tvan.outbox set state = 'pending', attempts = 0, next_attempt_at = $2, claimed_by = null
+      `update ${this.#s}.outbox set state = 'pending', attempts = 0, next_attempt_at = $2, claimed_by = null
        where message_id = $1 and state = 'dead'
        returning ${ENTRY_COLUMNS}`,
       [messageId, now],
@@ -530,7 +545,7 @@ export class Outbox {
     return {
       ok: false,
       problems: [
-        makeProblem(transmissionCodes, "OUTBOX_NOT_REQUEUEABLE", "/messageId", {
+        makeProblem(transportCodes, "OUTBOX_NOT_REQUEUEABLE", "/messageId", {
           messageId,
           state: found.value.state,
         }),
@@ -546,7 +561,7 @@ export class Outbox {
     if (!(window.endsAt > window.startsAt))
       throw new RangeError("a maintenance window must end after it starts");
     const r = await this.#db.pool.query<WindowRow>(
-      `insert into tvan.maintenance_window (destination, starts_at, ends_at, notice, announced_at)
+      `insert into ${this.#s}.maintenance_window (destination, starts_at, ends_at, notice, announced_at)
        values ($1, $2, $3, $4, $5) returning ${WINDOW_COLUMNS}`,
       [window.destination, window.startsAt, window.endsAt, window.notice ?? null, this.#clock.now()],
     );
@@ -556,7 +571,7 @@ export class Outbox {
   /** Windows not yet resumed, oldest first. */
   async openWindows(): Promise<MaintenanceRecord[]> {
     const r = await this.#db.pool.query<WindowRow>(
-      `select ${WINDOW_COLUMNS} from tvan.maintenance_window where resumed_at is null order by starts_at, id`,
+      `select ${WINDOW_COLUMNS} from ${this.#s}.maintenance_window where resumed_at is null order by starts_at, id`,
     );
     return r.rows.map(toWindow);
   }
@@ -564,7 +579,7 @@ export class Outbox {
   /** Windows whose end has passed and that wait for a successful connection check. */
   async windowsDueForCheck(): Promise<MaintenanceRecord[]> {
     const r = await this.#db.pool.query<WindowRow>(
-      `select ${WINDOW_COLUMNS} from tvan.maintenance_window
+      `select ${WINDOW_COLUMNS} from ${this.#s}.maintenance_window
        where resumed_at is null and ends_at <= $1 order by ends_at, id`,
       [this.#clock.now()],
     );
@@ -575,14 +590,14 @@ export class Outbox {
   async recordCheck(windowId: string, result: { ok: true } | { ok: false; reason: string }): Promise<void> {
     if (result.ok) {
       await this.#db.pool.query(
-        "update tvan.maintenance_window set resumed_at = $2, last_check_error = null where id = $1 and resumed_at is null",
+        `update ${this.#s}.maintenance_window set resumed_at = $2, last_check_error = null where id = $1 and resumed_at is null`,
         [windowId, this.#clock.now()],
       );
     } else {
-      await this.#db.pool.query("update tvan.maintenance_window set last_check_error = $2 where id = $1", [
-        windowId,
-        result.reason,
-      ]);
+      await this.#db.pool.query(
+        `update ${this.#s}.maintenance_window set last_check_error = $2 where id = $1`,
+        [windowId, result.reason],
+      );
     }
   }
 
@@ -590,14 +605,14 @@ export class Outbox {
   async heldUntil(destination: PartyAddress): Promise<{ until: Date | null; reason: string } | undefined> {
     const now = this.#clock.now();
     const w = await this.#db.pool.query<{ ends_at: Date; notice: string | null }>(
-      `select ends_at, notice from tvan.maintenance_window
+      `select ends_at, notice from ${this.#s}.maintenance_window
        where destination = $1 and resumed_at is null and starts_at <= $2 order by ends_at desc limit 1`,
       [destination, now],
     );
     const win = w.rows[0];
     if (win) return { until: null, reason: `maintenance until ${win.ends_at.toISOString()}, then a check` };
     const h = await this.#db.pool.query<{ held_until: Date; reason: string | null }>(
-      "select held_until, reason from tvan.destination_hold where destination = $1 and held_until > $2",
+      `select held_until, reason from ${this.#s}.destination_hold where destination = $1 and held_until > $2`,
       [destination, now],
     );
     const hold = h.rows[0];
@@ -635,6 +650,6 @@ function toWindow(r: WindowRow): MaintenanceRecord {
 function notFound<T>(messageId: string): Result<T> {
   return {
     ok: false,
-    problems: [makeProblem(transmissionCodes, "OUTBOX_NOT_FOUND", "/messageId", { messageId })],
+    problems: [makeProblem(transportCodes, "OUTBOX_NOT_FOUND", "/messageId", { messageId })],
   };
 }

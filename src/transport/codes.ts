@@ -1,7 +1,7 @@
-/** Error codes of the transmission part (transport and outbox). */
+/** Error codes of the transport port and the outbox (used by every part that sends). */
 import { defineCodes } from "../domain/problem.ts";
 
-export const transmissionCodes = defineCodes({
+export const transportCodes = defineCodes({
   TRANSPORT_NO_ROUTE: {
     vi: 'Không có địa chỉ kết nối tới bên nhận "{to}"',
     en: 'There is no route to the party "{to}"',
@@ -20,4 +20,4 @@ export const transmissionCodes = defineCodes({
   },
 });
 
-export type TransmissionCode = keyof typeof transmissionCodes & string;
+export type TransportCode = keyof typeof transportCodes & string;

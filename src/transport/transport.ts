@@ -17,7 +17,7 @@
 import type { Clock } from "../domain/clock.ts";
 import { systemClock } from "../domain/clock.ts";
 import { makeProblem, type Problem } from "../domain/problem.ts";
-import { transmissionCodes } from "./codes.ts";
+import { transportCodes } from "./codes.ts";
 
 /** A party code as in MNGui/MNNhan: `TCT`, `V`+MST, `K`+MST or an MST. */
 export type PartyAddress = string;
@@ -92,7 +92,7 @@ export function rejected(status: number, problems: readonly Problem[]): Rejected
 }
 
 function noRoute(to: PartyAddress): NetworkFailure {
-  return networkFailure(makeProblem(transmissionCodes, "TRANSPORT_NO_ROUTE", "/to", { to }).message);
+  return networkFailure(makeProblem(transportCodes, "TRANSPORT_NO_ROUTE", "/to", { to }).message);
 }
 
 const DIGITS = /^\d+$/;
@@ -276,7 +276,7 @@ export class HttpTransport implements Transport {
       const problems =
         Array.isArray(body.problems) && body.problems.length > 0
           ? body.problems
-          : [makeProblem(transmissionCodes, "TRANSPORT_REJECTED", "/", { status: String(status) })];
+          : [makeProblem(transportCodes, "TRANSPORT_REJECTED", "/", { status: String(status) })];
       return rejected(status, problems);
     }
     return unavailable(`unexpected HTTP ${status}`);
