@@ -27,6 +27,10 @@ import { summaryTableCodes } from "./format/forms/summary-table.ts";
 import { invoiceFormatCodes } from "./format/invoice.ts";
 import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
+import { notifyCodes } from "./notify/codes.ts";
+import { conversionCodes } from "./render/conversion.ts";
+import { archiveCodes } from "./seller/archive-codes.ts";
+import { correctionCodes } from "./seller/corrections.ts";
 import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
 import { tvanCodes } from "./transmission/tvan.ts";
@@ -64,6 +68,10 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Transport and outbox", codes: transportCodes },
   { area: "T-VAN service", codes: tvanCodes },
   { area: "Tax authority", codes: authorityCodes },
+  { area: "Seller archive", codes: archiveCodes },
+  { area: "Seller corrections", codes: correctionCodes },
+  { area: "E-mail and webhooks", codes: notifyCodes },
+  { area: "Conversion to paper", codes: conversionCodes },
   { area: "HTTP API", codes: apiCodes },
   { area: "Command line", codes: cliCodes },
 ];

@@ -8,6 +8,7 @@ import { amountInWords } from "../domain/words.ts";
 import { DEFAULT_DEV_CA_DIR, devTrustStore } from "../signing/dev-ca.ts";
 import { TrustStore } from "../signing/trust.ts";
 import { verifyDocument } from "../signing/verify.ts";
+import { registerArchiveCommands } from "./archive-commands.ts";
 import { checkFiles, type SignatureChecker } from "./check.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerSigningCommands } from "./signing-commands.ts";
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
 
   registerSigningCommands(program);
   registerServeCommands(program);
+  registerArchiveCommands(program);
 
   // Without a command (as `npm start` runs it until the server exists): the help, and success.
   program.action(() => {
