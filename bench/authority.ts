@@ -6,11 +6,15 @@
  *    `AuthorityService` instances in worker threads (one per core by default), each with its own PostgreSQL
  *    pool, its own authority signer and its own share of the messages. Each 200 goes through the whole path:
  *    envelope read, 999 receipt, the four checks and the domain validation, the seller's signature verified,
- *    MCCQT made, the invoice signed in DSCKS/CQT (one RSA signature), the 202 written, everything stored.
+ *    MCCQT made, the invoice signed in DSCKS/CQT (one RSA signature), the 202 written, everything stored
+ *    (two round trips per code: the gate with the party's data, then the commit, which a service groups
+ *    with its concurrent ones into one statement).
  *    Goal: ≥ 75 % of the raw RSA signing rate.
  * 3. Public lookup with 1,000,000 coded invoices stored (bulk-inserted with one INSERT … SELECT from
  *    generate_series, plus the invoices coded in step 2, which carry their full XML): 50 concurrent lookup
- *    loops spread over the same workers for a few seconds. Goal: p99 ≤ 10 ms.
+ *    loops spread over the same workers for a few seconds. Goal: p99 ≤ 10 ms. The public lookup shows the
+ *    code, total and dates only, read by an index-only scan (the table is vacuumed after the fill, as
+ *    autovacuum would do).
  *
  * Runs on a scratch database `hddt_bench_<pid>` made on the PostgreSQL server at HDDT_BENCH_PG_URL and
  * dropped after. Without a server it falls back to the embedded database, one service on the main thread
@@ -361,7 +365,9 @@ async function fillLookupTable(
            '<HDon><DLHDon Id="bench-' || g || '"/></HDon>', '03' || lpad((g % 50000)::text, 8, '0'),
            (100000 + (g % 997) * 1000)::numeric, date '2026-01-01' + (g % 300), now()
       from generate_series(1, ${add}::integer) g`.execute(k);
-  await sql`analyze authority.coded_invoice`.execute(k);
+  // VACUUM as autovacuum would after such an insert: it marks the pages all-visible, which the public
+  // lookup's index-only scan relies on to skip the table.
+  await sql`vacuum analyze authority.coded_invoice`.execute(k);
   const seconds = (performance.now() - t0) / 1000;
 
   const real = await sql<LookupKey & { n: number }>`
@@ -462,7 +468,7 @@ export async function run(): Promise<void> {
     const fill = await fillLookupTable(db, lookupRows);
     row(
       `coded invoices stored: ${fmt(lookupRows)} (${fmt(fill.inserted)} bulk-inserted)`,
-      `${fill.seconds.toFixed(1)} s (INSERT … SELECT generate_series + ANALYZE)`,
+      `${fill.seconds.toFixed(1)} s (INSERT … SELECT generate_series + VACUUM ANALYZE)`,
     );
     const lookers = workers.slice(0, Number(process.env.HDDT_BENCH_LOOKUP_WORKERS ?? workers.length));
     const connections = Number(process.env.HDDT_BENCH_LOOKUP_CONNECTIONS ?? LOOKUP_CONNECTIONS);
@@ -516,7 +522,7 @@ export async function run(): Promise<void> {
     if (found !== total) throw new Error(`public lookup found ${found} of ${total}`);
     console.log(
       `public lookup: ${LOOKUP_CLIENTS} concurrent lookup loops over ${lookers.length || 1} service instance(s)` +
-        `${lookers.length > 0 ? ` with ${connections} connections each` : ""}, ${seconds.toFixed(1)} s, 1 in 10 on a benchmark-coded invoice (full XML)`,
+        `${lookers.length > 0 ? ` with ${connections} connections each` : ""}, ${seconds.toFixed(1)} s, 1 in 10 on a benchmark-coded invoice`,
     );
     row("lookups", `${fmt(total)} (${fmt(total / seconds)} /s), all found`);
     row(

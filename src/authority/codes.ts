@@ -45,6 +45,14 @@ export const authorityCodes = defineCodes({
     vi: "Chữ ký số của người bán không hợp lệ hoặc không có: {reason}",
     en: "The seller's signature is missing or not valid: {reason}",
   },
+  AUTHORITY_MESSAGE_SIGNATURE: {
+    vi: "Chữ ký số của người nộp thuế trên thông điệp (CKSNNT) không hợp lệ: {reason}",
+    en: "The taxpayer's message signature (CKSNNT) is not valid: {reason}",
+  },
+  AUTHORITY_MESSAGE_SIGNER_MISMATCH: {
+    vi: "Chứng thư số ký thông điệp (CKSNNT) cấp cho mã số thuế {found}, không phải người gửi {expected}",
+    en: "The certificate of the message signature (CKSNNT) belongs to tax code {found}, not to the sender {expected}",
+  },
   AUTHORITY_ALREADY_CODED: {
     vi: "Hóa đơn {series} số {number} đã được cấp mã",
     en: "The invoice {series} number {number} already has a code",
@@ -99,7 +107,10 @@ export function mloiOf(code: string): string {
     case "AUTHORITY_ALREADY_RECEIVED":
       return "3005";
     case "AUTHORITY_SELLER_SIGNATURE":
+    case "AUTHORITY_MESSAGE_SIGNATURE":
       return "4001";
+    case "AUTHORITY_MESSAGE_SIGNER_MISMATCH":
+      return "4002";
     case "AUTHORITY_INVOICE_UNKNOWN":
       return "3006";
   }

@@ -52,18 +52,20 @@ import { readErrorReply, readTechnicalReceipt } from "../format/forms/receipt.ts
 import { parseXml } from "../format/xml.ts";
 import type { Database } from "../store/database.ts";
 import { type AuthorityDb, STOP_CAUSES, type StopCause } from "./schema.ts";
-import type {
-  AuthorityService,
-  BuyerPage,
-  CodedInvoiceDetail,
-  InvoiceKey,
-  MaintenanceWindow,
-  PublicLookupInput,
-  ReceiveResult,
-  ReviewNoticeInput,
-  SentMessage,
-  Taxpayer,
-  TaxpayerInput,
+import {
+  type AuthorityService,
+  type BuyerPage,
+  type CodedInvoiceDetail,
+  type InvoiceKey,
+  type MaintenanceWindow,
+  OUTBOX_XML,
+  type PublicInvoice,
+  type PublicLookupInput,
+  type ReceiveResult,
+  type ReviewNoticeInput,
+  type SentMessage,
+  type Taxpayer,
+  type TaxpayerInput,
 } from "./service.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -94,9 +96,14 @@ export interface AuthorityApi {
   listTaxpayers(offset: number, limit: number): Promise<readonly Taxpayer[]>;
   stopTaxpayer(taxCode: string, cause: StopCause, note?: string): Promise<Result<Taxpayer>>;
   resumeTaxpayer(taxCode: string): Promise<Result<Taxpayer>>;
-  scheduleMaintenance(startsAt: Date, endsAt: Date, reason: string): Promise<Result<MaintenanceWindow>>;
+  scheduleMaintenance(
+    startsAt: Date,
+    endsAt: Date,
+    reason: string,
+    options?: { checkUntil?: Date },
+  ): Promise<Result<MaintenanceWindow>>;
   listMaintenance(): Promise<readonly MaintenanceWindow[]>;
-  publicLookup(query: PublicLookupInput): Promise<CodedInvoiceDetail | undefined>;
+  publicLookup(query: PublicLookupInput): Promise<PublicInvoice | undefined>;
   /** Looks up for an inspector and records the access (who, why, what), found or not. */
   inspectorLookup(
     inspector: string,
@@ -133,7 +140,8 @@ export function authorityApi(service: AuthorityService, db: Database): Authority
     getTaxpayer: (taxCode) => service.getTaxpayer(taxCode),
     stopTaxpayer: (taxCode, cause, note) => service.stopTaxpayer(taxCode, cause, note),
     resumeTaxpayer: (taxCode) => service.resumeTaxpayer(taxCode),
-    scheduleMaintenance: (startsAt, endsAt, reason) => service.scheduleMaintenance(startsAt, endsAt, reason),
+    scheduleMaintenance: (startsAt, endsAt, reason, options) =>
+      service.scheduleMaintenance(startsAt, endsAt, reason, options),
     listMaintenance: () => service.listMaintenance(),
     publicLookup: (query) => service.publicLookup(query),
     inspectorLookup: (inspector, key, purpose) => service.inspectorLookup(inspector, key, purpose),
@@ -151,10 +159,10 @@ export function authorityApi(service: AuthorityService, db: Database): Authority
         .executeTakeFirst();
       if (!inbox) return undefined;
       const rows = await k
-        .selectFrom("outbox")
-        .select(["message_id", "type", "xml", "created_at"])
-        .where("reply_to", "=", messageId)
-        .orderBy("id")
+        .selectFrom("outbox as o")
+        .select(["o.message_id", "o.type", OUTBOX_XML.as("xml"), "o.created_at"])
+        .where("o.reply_to", "=", messageId)
+        .orderBy("o.id")
         .execute();
       const receipt = readMessage(inbox.receipt);
       const first: StoredReply[] = receipt.ok
@@ -288,7 +296,7 @@ const STATUS_OF = new Map<string, number>([
   ["AUTHORITY_UNAVAILABLE", 503],
 ]);
 
-function publicView(d: CodedInvoiceDetail) {
+function publicView(d: PublicInvoice) {
   return {
     seller: d.sellerTaxCode,
     template: d.template,
@@ -561,7 +569,8 @@ export function registerAuthorityRoutes(
         summary: "Schedule a maintenance window",
         description:
           "During the window [startsAt, endsAt) the message endpoint and the connection check answer 503 " +
-          "with Retry-After.",
+          "with Retry-After. A signed notice of the window (message 950, hddt/TB-BTHT, an hddt extension) is " +
+          "put in the outbox of every connected T-VAN, once per window.",
         tags: ["authority: admin"],
         security,
         body: z
@@ -569,17 +578,30 @@ export function registerAuthorityRoutes(
             startsAt: z.iso.datetime({ offset: true }).describe("start, ISO 8601 with offset"),
             endsAt: z.iso.datetime({ offset: true }).describe("end, ISO 8601 with offset"),
             reason: z.string().trim().min(1).max(255),
+            checkUntil: z.iso
+              .datetime({ offset: true })
+              .optional()
+              .describe("end of the connection check after the window, ISO 8601 with offset"),
           })
           .refine((b) => Date.parse(b.endsAt) > Date.parse(b.startsAt), {
             message: "endsAt must come after startsAt",
             path: ["endsAt"],
+          })
+          .refine((b) => b.checkUntil === undefined || Date.parse(b.checkUntil) > Date.parse(b.endsAt), {
+            message: "checkUntil must come after endsAt",
+            path: ["checkUntil"],
           }),
         response: { 201: maintenanceView, ...errorResponses(400, 401, 415, 422) },
       },
     },
     async (request, reply) => {
-      const { startsAt, endsAt, reason } = request.body;
-      const r = await service.scheduleMaintenance(new Date(startsAt), new Date(endsAt), reason);
+      const { startsAt, endsAt, reason, checkUntil } = request.body;
+      const r = await service.scheduleMaintenance(
+        new Date(startsAt),
+        new Date(endsAt),
+        reason,
+        checkUntil === undefined ? {} : { checkUntil: new Date(checkUntil) },
+      );
       return answer(reply, r, 201);
     },
   );

@@ -12,6 +12,7 @@ export {
   type InvoiceKey,
   insertAuthorityCode,
   type MaintenanceWindow,
+  type PublicInvoice,
   type PublicLookupInput,
   type ReceiveResult,
   type ReviewNoticeInput,

@@ -80,9 +80,12 @@ export interface OutboxTable {
   reply_to: string | null;
   type: number;
   tax_code: string | null;
+  /** The message, or for a 202 of code issuance its envelope with an empty DLieu (see coded_invoice_id). */
   xml: string;
   created_at: Time;
   delivered_at: OptTime;
+  /** The coded invoice that goes into the empty DLieu of `xml` (stored once, in coded_invoice). */
+  coded_invoice_id: ColumnType<bigint | null, string | number | bigint | null | undefined, never>;
 }
 
 export interface CodedInvoiceTable {
@@ -152,7 +155,7 @@ export interface PerOccurrenceTable {
   series: string;
   number: string;
   xml: string;
-  state: "awaiting_declaration" | "issued";
+  state: "awaiting_declaration" | "issued" | "refused";
   received_at: Time;
   declared_at: OptTime;
 }
@@ -162,6 +165,13 @@ export interface MaintenanceWindowTable {
   starts_at: Time;
   ends_at: Time;
   reason: string;
+  created_at: Time;
+}
+
+export interface MaintenanceNoticeTable {
+  window_id: ColumnType<bigint, string | number | bigint, never>;
+  party: string;
+  message_id: string;
   created_at: Time;
 }
 
@@ -187,5 +197,6 @@ export interface AuthorityDb {
   review_notice: ReviewNoticeTable;
   per_occurrence: PerOccurrenceTable;
   maintenance_window: MaintenanceWindowTable;
+  maintenance_notice: MaintenanceNoticeTable;
   inspector_access: InspectorAccessTable;
 }

@@ -32,6 +32,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import type pg from "pg";
 import { vietnamCalendar, type WorkingCalendar } from "../domain/calendar.ts";
 import type { Clock } from "../domain/clock.ts";
 import { Dec } from "../domain/decimal.ts";
@@ -58,6 +59,11 @@ import {
   writeErrorNoticeAnswer,
   writeReviewNotice,
 } from "../format/forms/error-notice.ts";
+import {
+  MAINTENANCE_NOTICE_FORM,
+  MAINTENANCE_NOTICE_TYPE,
+  writeMaintenanceNotice,
+} from "../format/forms/maintenance-notice.ts";
 import { PER_OCCURRENCE_RESULT_FORM, writePerOccurrenceResult } from "../format/forms/per-occurrence.ts";
 import { writeTechnicalReceipt } from "../format/forms/receipt.ts";
 import {
@@ -79,6 +85,7 @@ import { type VerifyOptions, verifyDocument } from "../signing/verify.ts";
 import type { Database } from "../store/database.ts";
 import { inTransaction } from "../store/transaction.ts";
 import { authorityCodes } from "./codes.ts";
+import { GroupCommit, type Settled } from "./group-commit.ts";
 import { makeAuthorityCode } from "./mccqt.ts";
 import type { AuthorityDb, InboxState, StopCause, TaxpayerTable } from "./schema.ts";
 import { errorsOnly, isUniqueViolation, reasonOf, vnDate, vnDateTime } from "./util.ts";
@@ -192,6 +199,14 @@ export interface PublicLookupInput extends InvoiceKey {
   readonly total: string;
 }
 
+/** What the public lookup shows: the invoice's keys, its code, total and dates (not the buyer, not the content). */
+export interface PublicInvoice extends InvoiceKey {
+  readonly authorityCode: string;
+  readonly total: string;
+  readonly issueDate: string;
+  readonly codedAt: Date;
+}
+
 export interface CodedInvoiceSummary extends InvoiceKey {
   readonly authorityCode: string;
   readonly buyerTaxCode: string | null;
@@ -205,6 +220,11 @@ export interface CodedInvoiceDetail extends CodedInvoiceSummary {
   readonly messageId: string;
   /** The coded invoice (seller's and authority's signatures), byte-exact. */
   readonly xml: string;
+}
+
+/** The answer to a declared per-occurrence sale: the 205, and the 202 with the coded invoice when issued. */
+export interface PerOccurrenceIssued extends SentMessage {
+  readonly invoice?: SentMessage & { readonly authorityCode: string };
 }
 
 export interface BuyerPage {
@@ -289,6 +309,17 @@ interface Party {
 
 type CheckMode = "coded" | "no_code" | "cash_register" | "per_occurrence";
 
+/** The invoice of a 200 read before the gate, and the party the gate brought with it. */
+interface PreRead {
+  text: string;
+  read: ReturnType<typeof readInvoice>;
+  key?: { template: string; series: string; number: string };
+}
+
+interface Prefetched extends PreRead {
+  party: Party;
+}
+
 interface Checked {
   invoice: Invoice | undefined;
   problems: Problem[];
@@ -296,8 +327,224 @@ interface Checked {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** Columns of `PARTY_COLUMNS`. */
+interface PartyRow {
+  name: string | null;
+  status: "active" | "stopped" | null;
+  stop_cause: StopCause | null;
+  coded_only: boolean | null;
+  high_risk: boolean | null;
+  has_exception: boolean;
+  with_code: boolean | null;
+  without_code: boolean | null;
+  cash_register: boolean | null;
+  certificates: string[] | null;
+  coded_dup: boolean;
+  nocode_dup: boolean;
+}
+
+/**
+ * The taxpayer (parameter `t`, as `k.tax_code`), its registration in force, and whether the invoice (template,
+ * series and number in parameters t+1…t+3) was coded or received before; joined by PARTY_JOINS.
+ */
+function partySql(t: number): string {
+  const [tpl, ser, num] = [t + 1, t + 2, t + 3];
+  return `select t.name, t.status, t.stop_cause, t.coded_only, t.high_risk,
+          exists (select 1 from authority.exception_contract c
+                  where c.tax_code = t.tax_code and t.stopped_at is not null
+                    and c.signed_on < (t.stopped_at at time zone 'Asia/Ho_Chi_Minh')::date) as has_exception,
+          r.with_code, r.without_code, r.cash_register, r.certificates,
+          exists (select 1 from authority.coded_invoice d
+                   where d.seller_tax_code = k.tax_code and d.template = $${tpl}::text
+                     and d.series = $${ser}::text and d.number = $${num}::text) as coded_dup,
+          exists (select 1 from authority.nocode_invoice d
+                   where d.seller_tax_code = k.tax_code and d.template = $${tpl}::text
+                     and d.series = $${ser}::text and d.number = $${num}::text) as nocode_dup`;
+}
+
+const PARTY_JOINS = `left join authority.taxpayer t on t.tax_code = k.tax_code
+        left join lateral (select with_code, without_code, cash_register, certificates
+                             from authority.registration g
+                            where g.tax_code = k.tax_code and g.status = 'accepted'
+                            order by g.id desc limit 1) r on true`;
+
+const PARTY_SQL = `${partySql(1)}
+        from (select $1::text as tax_code) k
+        ${PARTY_JOINS}`;
+
+/** The gate of every message: an open maintenance window at $1, and whether message id $2 was answered. */
+const GATE_SQL = `select w.ends_at, w.reason,
+         exists (select 1 from authority.inbox where message_id = $2::text) as answered
+    from (select 1) one
+    left join lateral (select ends_at, reason from authority.maintenance_window
+                        where starts_at <= $1 and ends_at > $1
+                        order by ends_at desc limit 1) w on true`;
+
+/** The gate and, in the same round trip, the party of an invoice sent for a code ($3…$6 as PARTY_SQL). */
+const GATE_PARTY_SQL = `select w.ends_at, w.reason,
+         exists (select 1 from authority.inbox where message_id = $2::text) as answered,
+         ${partySql(3).slice("select ".length)}
+    from (select $3::text as tax_code) k
+    left join lateral (select ends_at, reason from authority.maintenance_window
+                        where starts_at <= $1 and ends_at > $1
+                        order by ends_at desc limit 1) w on true
+    ${PARTY_JOINS}`;
+
+interface GateRow {
+  ends_at: Date | null;
+  reason: string | null;
+  answered: boolean;
+}
+
+/** Parameters per coded invoice in `commitCodedSql`. */
+const CODED_PARAMS = 19;
+
+/**
+ * The commit of `n` coded invoices in one statement (atomic without BEGIN/COMMIT): the inbox rows and, for
+ * each one that was new, the coded invoice and the 202 in the outbox, the latter as its envelope with an
+ * empty DLieu pointing to the former (the invoice is stored once; `OUTBOX_XML` puts the 202 back together).
+ * Returns the message ids stored; the others had been received before. Parameters: see `codedParams`.
+ */
+function commitCodedSql(n: number): string {
+  const types = [
+    "text",
+    "text",
+    "integer",
+    "text",
+    "timestamptz",
+    "bytea",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "numeric",
+    "date",
+  ];
+  const rows: string[] = [];
+  for (let k = 0; k < n; k++) {
+    rows.push(`(${types.map((t, i) => `$${k * CODED_PARAMS + i + 1}::${t}`).join(", ")})`);
+  }
+  return `with v (message_id, sender, type, tax_code, at, raw, receipt, reply_id, reply_to_party, reply_xml,
+                 seller, template, series, number, code, xml, buyer, total, issue_date) as (
+      values ${rows.join(",\n             ")}),
+    i as (
+      insert into authority.inbox (message_id, sender, type, tax_code, received_at, raw, receipt, state)
+      select message_id, sender, type, tax_code, at, raw, receipt, 'processed' from v
+      on conflict (message_id) do nothing
+      returning message_id),
+    c as (
+      insert into authority.coded_invoice (seller_tax_code, template, series, number, authority_code, message_id,
+                                           xml, buyer_tax_code, total, issue_date, coded_at)
+      select v.seller, v.template, v.series, v.number, v.code, v.message_id, v.xml, v.buyer, v.total,
+             v.issue_date, v.at
+        from v join i on i.message_id = v.message_id
+      returning id, message_id),
+    o as (
+      insert into authority.outbox (message_id, to_party, reply_to, type, tax_code, xml, created_at, coded_invoice_id)
+      select v.reply_id, v.reply_to_party, v.message_id, 202, v.tax_code, v.reply_xml, v.at, c.id
+        from v join c on c.message_id = v.message_id
+      returning 1)
+    select message_id from i`;
+}
+
+/** A coded invoice waiting for its commit (see `commitCodedSql`). */
+interface CodedCommit {
+  raw: Buffer;
+  header: MessageHeader;
+  messageId: string;
+  now: Date;
+  receipt: string;
+  reply: Reply;
+  coded: CodedInsert;
+}
+
+function codedParams(x: CodedCommit): unknown[] {
+  const { header: h, reply: r, coded: c } = x;
+  const shell = envelopeShell(r.xml, c.xml);
+  return [
+    x.messageId,
+    h.sender ?? null,
+    h.type ?? null,
+    h.taxCode ?? null,
+    x.now,
+    x.raw,
+    x.receipt,
+    r.messageId,
+    r.to,
+    shell,
+    c.sellerTaxCode,
+    c.template,
+    c.series,
+    c.number,
+    c.code,
+    c.xml,
+    c.buyerTaxCode,
+    c.total,
+    c.issueDate,
+  ];
+}
+
+/**
+ * The 202 `message` without its payload `payload` (`<DLieu></DLieu>`), which `OUTBOX_XML` fills again from the
+ * coded invoice. Throws when the message is not exactly that shell around the payload (a bug: it would not
+ * come back byte-exact).
+ */
+function envelopeShell(message: string, payload: string): string {
+  const full = `<DLieu>${payload}</DLieu>`;
+  const at = message.indexOf(full);
+  const shell = at < 0 ? "" : `${message.slice(0, at)}<DLieu></DLieu>${message.slice(at + full.length)}`;
+  if (at < 0 || shell.indexOf("<DLieu></DLieu>") !== at)
+    throw new Error("a 202 must be its envelope around the coded invoice");
+  return shell;
+}
+
+/**
+ * The text of an outbox row `o` as sent: the stored message, or for a 202 of code issuance its envelope with
+ * the coded invoice put back into the empty DLieu.
+ */
+export const OUTBOX_XML = sql<string>`case when o.coded_invoice_id is null then o.xml
+  else replace(o.xml, '<DLieu></DLieu>',
+               '<DLieu>' || (select c.xml from authority.coded_invoice c where c.id = o.coded_invoice_id) || '</DLieu>')
+  end`;
+
+/**
+ * Public lookup: the five fields, answered from the key index alone (an index-only scan: the index holds the
+ * columns shown, see migration 002), without reading the row nor the stored document.
+ */
+const LOOKUP_SQL = `select seller_tax_code, template, series, number, authority_code, total, issue_date, coded_at
+    from authority.coded_invoice
+   where seller_tax_code = $1 and template = $2 and series = $3 and number = $4 and total = $5::numeric`;
+
+function partyOf(row: PartyRow | undefined): Party {
+  return {
+    exists: row?.status != null,
+    name: row?.name ?? null,
+    status: row?.status ?? null,
+    stopCause: row?.stop_cause ?? null,
+    codedOnly: row?.coded_only === true,
+    highRisk: row?.high_risk === true,
+    hasException: row?.has_exception === true,
+    withCode: row?.with_code === true,
+    withoutCode: row?.without_code === true,
+    cashRegister: row?.cash_register === true,
+    registered: row?.with_code != null,
+    certificates: row?.certificates ?? [],
+    codedDup: row?.coded_dup === true,
+    noCodeDup: row?.nocode_dup === true,
+  };
+}
+
 export class AuthorityService {
   readonly #db: Kysely<AuthorityDb>;
+  readonly #pool: pg.Pool;
+  readonly #named: boolean;
   readonly #clock: Clock;
   readonly #signer: Signer;
   readonly #verify: Omit<VerifyOptions, "now">;
@@ -308,9 +555,15 @@ export class AuthorityService {
   readonly #version: string;
   readonly #config: AuthorityConfig;
   readonly #randomHex: () => string;
+  readonly #codedCommits = new GroupCommit<CodedCommit, "stored" | "duplicate">(
+    (items) => this.#writeCoded(items),
+    16,
+  );
 
   constructor(ports: AuthorityPorts) {
     this.#db = ports.db.kysely<AuthorityDb>("authority");
+    this.#pool = ports.db.pool;
+    this.#named = ports.db.kind === "postgres";
     this.#clock = ports.clock;
     this.#signer = ports.signer;
     this.#verify = ports.verify ?? {};
@@ -346,15 +599,28 @@ export class AuthorityService {
     const m = inspectMessage(raw);
     const id = m.header.messageId;
     const knownId = id !== undefined && isMessageId(id) ? id : undefined;
-    // One round trip: an open maintenance window, and whether this message id was answered before.
-    const gate = await sql<{ ends_at: Date | null; reason: string | null; answered: boolean }>`
-      select w.ends_at, w.reason,
-             exists (select 1 from authority.inbox where message_id = ${knownId ?? null}::text) as answered
-        from (select 1) one
-        left join lateral (select ends_at, reason from authority.maintenance_window
-                            where starts_at <= ${now} and ends_at > ${now}
-                            order by ends_at desc limit 1) w on true`.execute(this.#db);
-    const g = gate.rows[0];
+    // An invoice sent for a code is read before the gate, so that the gate's round trip also brings its
+    // party (taxpayer, registration, invoice coded before): a code then costs two round trips in all.
+    const pre =
+      knownId && m.header.type === 200 && m.header.receiver === this.#party && m.problems.length === 0
+        ? this.#preRead(m)
+        : undefined;
+    let g: GateRow | undefined;
+    let prefetched: Prefetched | undefined;
+    if (pre) {
+      const r = await this.#query<GateRow & PartyRow>("gate_party", GATE_PARTY_SQL, [
+        now,
+        knownId ?? null,
+        m.header.taxCode ?? "",
+        pre.key?.template ?? null,
+        pre.key?.series ?? null,
+        pre.key?.number ?? null,
+      ]);
+      g = r.rows[0];
+      prefetched = { ...pre, party: partyOf(r.rows[0]) };
+    } else {
+      g = (await this.#query<GateRow>("gate", GATE_SQL, [now, knownId ?? null])).rows[0];
+    }
     if (g?.ends_at) {
       return {
         status: "unavailable",
@@ -386,7 +652,9 @@ export class AuthorityService {
     const header = m.header as MessageHeader;
     for (let attempt = 0; attempt < 4; attempt++) {
       const outcome: Outcome =
-        problems.length > 0 ? { state: "refused", replies: [] } : await this.#route(header, m, now, attempt);
+        problems.length > 0
+          ? { state: "refused", replies: [] }
+          : await this.#route(header, m, now, attempt, attempt === 0 ? prefetched : undefined);
       const receipt = this.#receipt(header, knownId, now, problems);
       try {
         const done = outcome.coded
@@ -458,8 +726,8 @@ export class AuthorityService {
   }
 
   /**
-   * The commit of a coded invoice in one statement (one round trip, atomic without BEGIN/COMMIT): the inbox
-   * row, and only if it was new, the outbox rows and the coded invoice.
+   * The commit of a coded invoice: gathered with the concurrent ones into one statement (group commit,
+   * `#codedCommits`), so that under load one round trip and one WAL flush store many.
    */
   async #commitCoded(
     raw: Buffer,
@@ -468,33 +736,47 @@ export class AuthorityService {
     now: Date,
     receipt: string,
     outcome: Outcome,
-    c: CodedInsert,
+    coded: CodedInsert,
   ): Promise<"stored" | "duplicate"> {
-    const out = outcome.replies.map(
-      (r) =>
-        sql`(${r.messageId}::text, ${r.to}::text, ${messageId}::text, ${r.type}::integer, ${r.taxCode ?? null}::text, ${r.xml}::text, ${now}::timestamptz)`,
+    const reply = outcome.replies[0];
+    if (outcome.replies.length !== 1 || !reply || reply.type !== 202 || outcome.state !== "processed")
+      throw new Error("a coded invoice is answered by exactly one 202");
+    return this.#codedCommits.submit({ raw, header, messageId, now, receipt, reply, coded });
+  }
+
+  /**
+   * Writes a batch of coded invoices in one statement. When it fails on a unique key (an invoice coded by
+   * another message meanwhile, an MCCQT collision, or one message id twice), each is written alone, so only
+   * the one at fault gets the error (its `receive` then routes it again).
+   */
+  async #writeCoded(items: readonly CodedCommit[]): Promise<Settled<"stored" | "duplicate">[]> {
+    const once = new Set(items.map((x) => x.messageId)).size === items.length;
+    if (items.length > 1 && once) {
+      try {
+        return await this.#writeCodedBatch(items);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    const out: Settled<"stored" | "duplicate">[] = [];
+    for (const x of items) {
+      try {
+        out.push(...(await this.#writeCodedBatch([x])));
+      } catch (error) {
+        out.push({ ok: false, error });
+      }
+    }
+    return out;
+  }
+
+  async #writeCodedBatch(items: readonly CodedCommit[]): Promise<Settled<"stored" | "duplicate">[]> {
+    const r = await this.#query<{ message_id: string }>(
+      `commit_coded_${items.length}`,
+      commitCodedSql(items.length),
+      items.flatMap(codedParams),
     );
-    const r = await sql<{ n: number }>`
-      with i as (
-        insert into authority.inbox (message_id, sender, type, tax_code, received_at, raw, receipt, state)
-        values (${messageId}, ${header.sender ?? null}, ${header.type ?? null}, ${header.taxCode ?? null}, ${now},
-                ${raw}, ${receipt}, ${outcome.state})
-        on conflict (message_id) do nothing
-        returning id),
-      o as (
-        insert into authority.outbox (message_id, to_party, reply_to, type, tax_code, xml, created_at)
-        select v.* from (values ${sql.join(out)}) v, i
-        returning 1),
-      c as (
-        insert into authority.coded_invoice (seller_tax_code, template, series, number, authority_code, message_id,
-                                             xml, buyer_tax_code, total, issue_date, coded_at)
-        select ${c.sellerTaxCode}::text, ${c.template}::text, ${c.series}::text, ${c.number}::text, ${c.code}::text,
-               ${messageId}::text, ${c.xml}::text, ${c.buyerTaxCode}::text, ${c.total}::numeric, ${c.issueDate}::date,
-               ${now}::timestamptz
-          from i
-        returning 1)
-      select (select count(*) from i)::integer as n`.execute(this.#db);
-    return r.rows[0]?.n === 1 ? "stored" : "duplicate";
+    const stored = new Set(r.rows.map((x) => x.message_id));
+    return items.map((x) => ({ ok: true, value: stored.has(x.messageId) ? "stored" : "duplicate" }));
   }
 
   async #stored(messageId: string): Promise<ReceiveResult | undefined> {
@@ -505,10 +787,10 @@ export class AuthorityService {
       .executeTakeFirst();
     if (!row) return undefined;
     const replies = await this.#db
-      .selectFrom("outbox")
-      .select("xml")
-      .where("reply_to", "=", messageId)
-      .orderBy("id")
+      .selectFrom("outbox as o")
+      .select(OUTBOX_XML.as("xml"))
+      .where("o.reply_to", "=", messageId)
+      .orderBy("o.id")
       .execute();
     return {
       status: "ok",
@@ -631,13 +913,19 @@ export class AuthorityService {
   // -------------------------------------------------------------------------------------------------------
   // Routing
 
-  async #route(h: MessageHeader, m: MessageInspection, now: Date, attempt: number): Promise<Outcome> {
+  async #route(
+    h: MessageHeader,
+    m: MessageInspection,
+    now: Date,
+    attempt: number,
+    pre?: Prefetched,
+  ): Promise<Outcome> {
     switch (h.type) {
       case 100:
       case 101:
         return this.#registration(h, m, now);
       case 200:
-        return this.#coding(h, m, now, attempt);
+        return this.#coding(h, m, now, attempt, pre);
       case 203:
         return this.#noCode(h, m, now, "no_code");
       case 206:
@@ -653,6 +941,22 @@ export class AuthorityService {
     }
   }
 
+  /** The invoice of a 200 read ahead of the gate (see `receive`); undefined when it is not one HDon. */
+  #preRead(m: MessageInspection): PreRead | undefined {
+    if (m.payloads.length !== 1 || !m.parsed) return undefined;
+    const text = this.#payloadText(m, 0);
+    // The message is parsed already: read its one HDon from that tree rather than parse the text again.
+    const read = readInvoice(m.parsed);
+    const h = read.invoice?.header;
+    return {
+      text,
+      read,
+      ...(h?.number !== undefined
+        ? { key: { template: h.template, series: h.series, number: h.number } }
+        : {}),
+    };
+  }
+
   #payloadText(m: MessageInspection, i: number): string {
     const p = m.payloads[i];
     if (!p || !m.parsed) throw new Error(`no payload ${i}`);
@@ -663,55 +967,23 @@ export class AuthorityService {
   async #partyOf(
     taxCode: string,
     key?: { template: string; series: string; number: string },
-    db: Kysely<AuthorityDb> = this.#db,
   ): Promise<Party> {
-    const r = await sql<{
-      name: string | null;
-      status: "active" | "stopped" | null;
-      stop_cause: StopCause | null;
-      coded_only: boolean | null;
-      high_risk: boolean | null;
-      has_exception: boolean;
-      with_code: boolean | null;
-      without_code: boolean | null;
-      cash_register: boolean | null;
-      certificates: string[] | null;
-      coded_dup: boolean;
-      nocode_dup: boolean;
-    }>`select t.name, t.status, t.stop_cause, t.coded_only, t.high_risk,
-          exists (select 1 from authority.exception_contract c
-                  where c.tax_code = t.tax_code and t.stopped_at is not null
-                    and c.signed_on < (t.stopped_at at time zone 'Asia/Ho_Chi_Minh')::date) as has_exception,
-          r.with_code, r.without_code, r.cash_register, r.certificates,
-          exists (select 1 from authority.coded_invoice d
-                   where d.seller_tax_code = k.tax_code and d.template = ${key?.template ?? null}::text
-                     and d.series = ${key?.series ?? null}::text and d.number = ${key?.number ?? null}::text) as coded_dup,
-          exists (select 1 from authority.nocode_invoice d
-                   where d.seller_tax_code = k.tax_code and d.template = ${key?.template ?? null}::text
-                     and d.series = ${key?.series ?? null}::text and d.number = ${key?.number ?? null}::text) as nocode_dup
-        from (select ${taxCode}::text as tax_code) k
-        left join authority.taxpayer t on t.tax_code = k.tax_code
-        left join lateral (select with_code, without_code, cash_register, certificates
-                             from authority.registration g
-                            where g.tax_code = k.tax_code and g.status = 'accepted'
-                            order by g.id desc limit 1) r on true`.execute(db);
-    const row = r.rows[0];
-    return {
-      exists: row?.status != null,
-      name: row?.name ?? null,
-      status: row?.status ?? null,
-      stopCause: row?.stop_cause ?? null,
-      codedOnly: row?.coded_only === true,
-      highRisk: row?.high_risk === true,
-      hasException: row?.has_exception === true,
-      withCode: row?.with_code === true,
-      withoutCode: row?.without_code === true,
-      cashRegister: row?.cash_register === true,
-      registered: row?.with_code != null,
-      certificates: row?.certificates ?? [],
-      codedDup: row?.coded_dup === true,
-      noCodeDup: row?.nocode_dup === true,
-    };
+    const r = await this.#query<PartyRow>("party", PARTY_SQL, [
+      taxCode,
+      key?.template ?? null,
+      key?.series ?? null,
+      key?.number ?? null,
+    ]);
+    return partyOf(r.rows[0]);
+  }
+
+  /**
+   * One statement of the hot path: named (prepared once per connection, planned once) on a PostgreSQL
+   * server; unnamed on the embedded database, whose connections share one session (named statements would
+   * collide there, see src/store/session-queue.ts).
+   */
+  #query<R extends object>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.#pool.query<R>(this.#named ? { name: `authority_${name}`, text, values } : { text, values });
   }
 
   /** The "taxpayer not stopped" check; a suspended business with an earlier contract is let through. */
@@ -836,8 +1108,14 @@ export class AuthorityService {
 
   // Invoice checks ------------------------------------------------------------------------------------
 
-  async #checkInvoice(text: string, h: MessageHeader, mode: CheckMode, path: string): Promise<Checked> {
-    const read = readInvoice(text);
+  async #checkInvoice(
+    text: string,
+    h: MessageHeader,
+    mode: CheckMode,
+    path: string,
+    pre?: Prefetched,
+  ): Promise<Checked> {
+    const read = pre?.read ?? readInvoice(text);
     const problems: Problem[] = errorsOnly(read.problems);
     const inv = read.invoice;
     if (!inv) return { invoice: undefined, problems };
@@ -865,10 +1143,12 @@ export class AuthorityService {
     problems.push(...errorsOnly(validateInvoice(inv, { stage: "issued" })));
 
     const number = inv.header.number;
-    const party = await this.#partyOf(
-      taxCode,
-      number !== undefined ? { template: inv.header.template, series, number } : undefined,
-    );
+    const party =
+      pre?.party ??
+      (await this.#partyOf(
+        taxCode,
+        number !== undefined ? { template: inv.header.template, series, number } : undefined,
+      ));
     if (!party.exists) {
       problems.push(problem("AUTHORITY_UNKNOWN_TAXPAYER", "/TDiep/TTChung/MST", { taxCode }));
     } else {
@@ -962,9 +1242,15 @@ export class AuthorityService {
 
   // 200 -----------------------------------------------------------------------------------------------
 
-  async #coding(h: MessageHeader, m: MessageInspection, now: Date, attempt: number): Promise<Outcome> {
-    const text = this.#payloadText(m, 0);
-    const { invoice: inv, problems } = await this.#checkInvoice(text, h, "coded", "/TDiep/DLieu/HDon");
+  async #coding(
+    h: MessageHeader,
+    m: MessageInspection,
+    now: Date,
+    attempt: number,
+    pre?: Prefetched,
+  ): Promise<Outcome> {
+    const text = pre?.text ?? this.#payloadText(m, 0);
+    const { invoice: inv, problems } = await this.#checkInvoice(text, h, "coded", "/TDiep/DLieu/HDon", pre);
     if (!inv || problems.length > 0 || inv.header.number === undefined) {
       const reply = await this.#checkResult(
         h,
@@ -1038,6 +1324,11 @@ export class AuthorityService {
         good.push({ inv: c.invoice, text });
       else bad.push({ inv: c.invoice, problems: c.problems, index: i + 1 });
     }
+    // 206: the taxpayer's signature over DLieu (CKSNNT), when present, covers the whole package.
+    const whole = mode === "cash_register" ? this.#messageSignatureProblems(h, m, now) : [];
+    if (whole.length > 0) {
+      for (const g of good.splice(0)) bad.push({ inv: g.inv, problems: [], index: 0 });
+    }
     let reply: Reply;
     if (mode === "no_code") {
       reply = await this.#checkResult(
@@ -1057,11 +1348,14 @@ export class AuthorityService {
             },
       );
     } else {
-      const reasons: Reason[] = bad.flatMap((b) =>
-        b.problems.map((p) => ({
-          ...reasonOf(p),
-          note: `HDon[${b.index}] ${b.inv?.header.series ?? ""} ${b.inv?.header.number ?? ""}`.trim(),
-        })),
+      const reasons: Reason[] = whole.map((p) => ({ ...reasonOf(p), note: "CKSNNT" }));
+      reasons.push(
+        ...bad.flatMap((b) =>
+          b.problems.map((p) => ({
+            ...reasonOf(p),
+            note: `HDon[${b.index}] ${b.inv?.header.series ?? ""} ${b.inv?.header.number ?? ""}`.trim(),
+          })),
+        ),
       );
       reply = await this.#checkResult(
         h,
@@ -1094,6 +1388,37 @@ export class AuthorityService {
           .execute();
       },
     };
+  }
+
+  /**
+   * The taxpayer's message signature of a 206 (TDiep/CKSNNT over DLieu, reference §6.1), when present: it
+   * must verify, and its certificate must be the taxpayer's of the message (MST). None: no problem (cash-
+   * register invoices need no signature, Decree 123 art. 11.3.b).
+   */
+  #messageSignatureProblems(h: MessageHeader, m: MessageInspection, now: Date): Problem[] {
+    if (m.taxpayerSignature === undefined || !m.parsed) return [];
+    const taxCode = h.taxCode ?? "";
+    const path = "/TDiep/CKSNNT";
+    const report = verifyDocument(m.parsed.source, {
+      ...this.#verify,
+      now,
+      taxCodes: { seller: taxCode },
+    }).find((r) => r.slot === "CKSNNT");
+    if (!report) {
+      return [problem("AUTHORITY_MESSAGE_SIGNATURE", path, { reason: "không có chữ ký / no signature" })];
+    }
+    if (report.valid) return [];
+    const errors = errorsOnly(report.problems);
+    const signer = new Set(["SIG_TAX_CODE_MISMATCH", "SIG_CERT_NO_TAX_CODE"]);
+    if (errors.length > 0 && errors.every((p) => signer.has(p.code))) {
+      return [
+        problem("AUTHORITY_MESSAGE_SIGNER_MISMATCH", path, {
+          found: report.taxCode ?? "—",
+          expected: taxCode,
+        }),
+      ];
+    }
+    return [problem("AUTHORITY_MESSAGE_SIGNATURE", path, { reason: errors[0]?.code ?? "invalid" })];
   }
 
   // 201 -----------------------------------------------------------------------------------------------
@@ -1605,59 +1930,188 @@ export class AuthorityService {
   }
 
   /**
-   * Records that the tax on a per-occurrence sale (the 201 `messageId`) was declared; only then the 205
-   * result is sent (and returned).
+   * Records that the tax on a per-occurrence sale (the 201 `messageId`) was declared; only then the invoice is
+   * issued: the 205 (01-1/QTr-HĐĐT, dossier valid) and the 202 with the coded invoice (MCCQT + DSCKS/CQT, as
+   * for a 200) are sent in answer to the 201, and the coded invoice is stored (public lookup). The envelope of
+   * a 205 carries one TBao, so the coded invoice travels as the 202 beside it. When the invoice number was
+   * coded otherwise meanwhile, the 205 says "not valid" (KQKTra 0) and no code is issued.
    */
-  async recordTaxDeclaration(messageId: string): Promise<Result<SentMessage>> {
+  async recordTaxDeclaration(messageId: string): Promise<Result<PerOccurrenceIssued>> {
     const now = this.#clock.now();
     const row = await this.#db
       .selectFrom("per_occurrence")
       .innerJoin("inbox", "inbox.message_id", "per_occurrence.message_id")
-      .select(["per_occurrence.seller_tax_code", "per_occurrence.state", "inbox.sender"])
+      .select([
+        "per_occurrence.seller_tax_code",
+        "per_occurrence.state",
+        "per_occurrence.xml",
+        "inbox.sender",
+      ])
       .where("per_occurrence.message_id", "=", messageId)
       .executeTakeFirst();
     if (row?.state !== "awaiting_declaration" || !row)
       return fail([problem("AUTHORITY_NOT_FOUND", "messageId", { what: `201 ${messageId}` })]);
-    const msg = await this.#perOccurrenceResult(
-      row.sender ?? "",
-      row.seller_tax_code,
-      messageId,
-      now,
-      undefined,
-      [],
-    );
-    await inTransaction(this.#db, async (trx) => {
+    const to = row.sender ?? "";
+    const taxCode = row.seller_tax_code;
+    const inv = readInvoice(row.xml).invoice;
+    if (!inv || inv.header.number === undefined) throw new Error(`stored 201 ${messageId} no longer reads`);
+    const key = {
+      sellerTaxCode: taxCode,
+      template: inv.header.template,
+      series: inv.header.series,
+      number: inv.header.number,
+    };
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const party = await this.#partyOf(taxCode, key);
+      if (party.codedDup) {
+        const refusal = problem("AUTHORITY_ALREADY_CODED", "/TDiep/DLieu/HDon", {
+          series: key.series,
+          number: key.number,
+        });
+        const result = await this.#perOccurrenceResult(to, taxCode, messageId, now, inv, [refusal]);
+        const done = await this.#closePerOccurrence(messageId, now, "refused", [result]);
+        if (!done) break;
+        return ok({ type: 205, messageId: result.messageId, xml: result.xml });
+      }
+      const code = makeAuthorityCode(this.#secret, this.#issuer, { ...key, messageId }, attempt);
+      const result = await this.#perOccurrenceResult(to, taxCode, messageId, now, undefined, []);
+      const coded = await this.#message(202, to, taxCode, insertAuthorityCode(row.xml, code), now, messageId);
+      try {
+        const done = await this.#closePerOccurrence(messageId, now, "issued", [result, coded], {
+          ...key,
+          code,
+          xml: extractPayload(coded.xml),
+          buyerTaxCode: inv.buyer?.taxCode ?? null,
+          total: totalOf(inv),
+          issueDate: inv.header.issueDate,
+        });
+        if (!done) break;
+        return ok({
+          type: 205,
+          messageId: result.messageId,
+          xml: result.xml,
+          invoice: { type: 202, messageId: coded.messageId, xml: coded.xml, authorityCode: code },
+        });
+      } catch (error) {
+        // The number was coded by a 200 meanwhile, or the MCCQT collided: look again.
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    return fail([problem("AUTHORITY_NOT_FOUND", "messageId", { what: `201 ${messageId}` })]);
+  }
+
+  /** Ends a per-occurrence request once: outbox replies, the coded invoice; false when already ended. */
+  async #closePerOccurrence(
+    messageId: string,
+    now: Date,
+    state: "issued" | "refused",
+    replies: readonly Reply[],
+    coded?: CodedInsert,
+  ): Promise<boolean> {
+    return inTransaction(this.#db, async (trx) => {
       const r = await trx
         .updateTable("per_occurrence")
-        .set({ state: "issued", declared_at: now })
+        .set({ state, declared_at: now })
         .where("message_id", "=", messageId)
         .where("state", "=", "awaiting_declaration")
         .executeTakeFirst();
-      if (r.numUpdatedRows === 0n) return;
-      await this.#outbox(trx, msg, now, messageId);
+      if (r.numUpdatedRows === 0n) return false;
+      for (const msg of replies) await this.#outbox(trx, msg, now, messageId);
+      if (coded) {
+        await trx
+          .insertInto("coded_invoice")
+          .values({
+            seller_tax_code: coded.sellerTaxCode,
+            template: coded.template,
+            series: coded.series,
+            number: coded.number,
+            authority_code: coded.code,
+            message_id: messageId,
+            xml: coded.xml,
+            buyer_tax_code: coded.buyerTaxCode,
+            total: coded.total,
+            issue_date: coded.issueDate,
+            coded_at: now,
+          })
+          .execute();
+      }
       await trx
         .updateTable("inbox")
-        .set({ state: "processed" })
+        .set({ state: state === "issued" ? "processed" : "refused" })
         .where("message_id", "=", messageId)
         .execute();
+      return true;
     });
-    return ok({ type: 205, messageId: msg.messageId, xml: msg.xml });
   }
 
-  /** Schedules a maintenance window [startsAt, endsAt). */
+  /**
+   * Schedules a maintenance window [startsAt, endsAt) and, in the same transaction, puts a signed notice of
+   * it (`MAINTENANCE_NOTICE_TYPE`, hddt/TB-BTHT) in the outbox of every connected T-VAN: the parties (`V…`
+   * T-VANs, `K…` direct connectors) the authority has received messages from. One notice per window and
+   * party (`maintenance_notice`'s key), pulled and acknowledged through `pendingFor` / `markDelivered`.
+   */
   async scheduleMaintenance(
     startsAt: Date,
     endsAt: Date,
     reason: string,
+    options: { checkUntil?: Date } = {},
   ): Promise<Result<MaintenanceWindow>> {
     if (!(endsAt.getTime() > startsAt.getTime()))
       return fail([problem("AUTHORITY_BAD_INPUT", "endsAt", { reason: "endsAt must be after startsAt" })]);
-    const r = await this.#db
-      .insertInto("maintenance_window")
-      .values({ starts_at: startsAt, ends_at: endsAt, reason, created_at: this.#clock.now() })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return ok({ id: String(r.id), startsAt, endsAt, reason });
+    if (options.checkUntil && !(options.checkUntil.getTime() > endsAt.getTime()))
+      return fail([
+        problem("AUTHORITY_BAD_INPUT", "checkUntil", { reason: "checkUntil must be after endsAt" }),
+      ]);
+    const now = this.#clock.now();
+    const id = await inTransaction(this.#db, async (trx) => {
+      const w = await trx
+        .insertInto("maintenance_window")
+        .values({ starts_at: startsAt, ends_at: endsAt, reason, created_at: now })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      const windowId = String(w.id);
+      for (const party of await this.#connectedParties(trx)) {
+        const notice = writeMaintenanceNotice({
+          ...this.#common(now),
+          id: this.#noticeId(),
+          form: MAINTENANCE_NOTICE_FORM,
+          title: "Thông báo tạm dừng hệ thống hóa đơn điện tử tại cơ quan thuế để bảo trì",
+          number: this.#noticeId(),
+          authority: this.#config.authorityName ?? "Cục Thuế",
+          windowId,
+          startsAt: vnDateTime(startsAt),
+          endsAt: vnDateTime(endsAt),
+          ...(options.checkUntil ? { checkUntil: vnDateTime(options.checkUntil) } : {}),
+          reason: reason.trim() === "" ? "Bảo trì hệ thống" : reason,
+        });
+        const msg = await this.#message(MAINTENANCE_NOTICE_TYPE, party, undefined, notice, now);
+        const fresh = await trx
+          .insertInto("maintenance_notice")
+          .values({ window_id: windowId, party, message_id: msg.messageId, created_at: now })
+          .onConflict((oc) => oc.columns(["window_id", "party"]).doNothing())
+          .returning("message_id")
+          .executeTakeFirst();
+        if (fresh) await this.#outbox(trx, msg, now);
+      }
+      return windowId;
+    });
+    return ok({ id, startsAt, endsAt, reason });
+  }
+
+  /**
+   * The T-VANs and direct connectors that have sent the authority messages, by a loose index scan of
+   * `inbox (sender)`: one index probe per distinct sender, however long the inbox.
+   */
+  async #connectedParties(db: Kysely<AuthorityDb>): Promise<string[]> {
+    const r = await sql<{ sender: string }>`
+      with recursive s (sender) as (
+        (select sender from authority.inbox where sender is not null order by sender limit 1)
+        union all
+        select (select i.sender from authority.inbox i
+                 where i.sender is not null and i.sender > s.sender order by i.sender limit 1)
+          from s where s.sender is not null)
+      select sender from s where sender is not null`.execute(db);
+    return r.rows.map((x) => x.sender).filter((p) => p !== this.#party && /^[VK]/.test(p) && isPartyCode(p));
   }
 
   /** Windows that have not ended yet (the announcements), in start order. */
@@ -1697,11 +2151,11 @@ export class AuthorityService {
   /** Messages waiting in the outbox for `to`, oldest first; `markDelivered` acknowledges them. */
   async pendingFor(to: string, limit = 100): Promise<SentMessage[]> {
     const rows = await this.#db
-      .selectFrom("outbox")
-      .select(["type", "message_id", "xml"])
-      .where("to_party", "=", to)
-      .where("delivered_at", "is", null)
-      .orderBy("id")
+      .selectFrom("outbox as o")
+      .select(["o.type", "o.message_id", OUTBOX_XML.as("xml")])
+      .where("o.to_party", "=", to)
+      .where("o.delivered_at", "is", null)
+      .orderBy("o.id")
       .limit(limit)
       .execute();
     return rows.map((r) => ({ type: r.type, messageId: r.message_id, xml: r.xml }));
@@ -1719,10 +2173,10 @@ export class AuthorityService {
       .executeTakeFirst();
     if (!inbox) return undefined;
     const rows = await this.#db
-      .selectFrom("outbox")
-      .select(["message_id", "type", "xml", "created_at"])
-      .where("reply_to", "=", messageId)
-      .orderBy("id")
+      .selectFrom("outbox as o")
+      .select(["o.message_id", "o.type", OUTBOX_XML.as("xml"), "o.created_at"])
+      .where("o.reply_to", "=", messageId)
+      .orderBy("o.id")
       .execute();
     const head = inspectMessage(inbox.receipt).header;
     return [
@@ -1748,24 +2202,37 @@ export class AuthorityService {
   // -------------------------------------------------------------------------------------------------------
   // Lookups
 
-  /** Public lookup: the coded invoice when all five fields match (the total compared as a number). */
-  async publicLookup(q: PublicLookupInput): Promise<CodedInvoiceDetail | undefined> {
+  /**
+   * Public lookup: the coded invoice's public fields when all five fields match (the total compared as a
+   * number); the buyer and the content are for the inspector lookup only.
+   */
+  async publicLookup(q: PublicLookupInput): Promise<PublicInvoice | undefined> {
     let total: Dec;
     try {
       total = Dec.parse(q.total);
     } catch {
       return undefined;
     }
-    const r = await this.#db
-      .selectFrom("coded_invoice")
-      .selectAll()
-      .where("seller_tax_code", "=", q.sellerTaxCode)
-      .where("template", "=", q.template)
-      .where("series", "=", q.series)
-      .where("number", "=", q.number)
-      .where("total", "=", total.toString())
-      .executeTakeFirst();
-    return r ? detail(r) : undefined;
+    const r = await this.#query<PublicRow>("lookup", LOOKUP_SQL, [
+      q.sellerTaxCode,
+      q.template,
+      q.series,
+      q.number,
+      total.toString(),
+    ]);
+    const row = r.rows[0];
+    return row
+      ? {
+          sellerTaxCode: row.seller_tax_code,
+          template: row.template,
+          series: row.series,
+          number: row.number,
+          authorityCode: row.authority_code,
+          total: Dec.parse(row.total).toString(),
+          issueDate: row.issue_date,
+          codedAt: row.coded_at,
+        }
+      : undefined;
   }
 
   /** Inspector lookup (goods in transit): full detail; every call is logged with who, why and when. */
@@ -1892,6 +2359,18 @@ function extractPayload(message: string): string {
   const close = message.lastIndexOf("</DLieu>");
   return message.slice(open + "<DLieu>".length, close);
 }
+
+type PublicRow = Pick<
+  CodedRow,
+  | "seller_tax_code"
+  | "template"
+  | "series"
+  | "number"
+  | "authority_code"
+  | "total"
+  | "issue_date"
+  | "coded_at"
+>;
 
 type CodedRow = {
   id: bigint;

@@ -25,6 +25,7 @@ describe.each(testBackends())("authority migrations (%s)", (backend) => {
       "exception_contract",
       "inbox",
       "inspector_access",
+      "maintenance_notice",
       "maintenance_window",
       "nocode_invoice",
       "outbox",
@@ -34,7 +35,7 @@ describe.each(testBackends())("authority migrations (%s)", (backend) => {
       "summary_table",
       "taxpayer",
     ];
-    expect((await migrate(db, "authority")).applied).toEqual(["001_authority_tables"]);
+    expect((await migrate(db, "authority")).applied).toEqual(["001_authority_tables", "002_notices"]);
     expect(await tables(db)).toEqual(all);
     await migrateSchemaDown(db, "authority", partMigrations.authority);
     expect(await tables(db)).toEqual([]);

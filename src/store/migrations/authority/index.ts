@@ -7,7 +7,9 @@
  */
 import type { MigrationSet } from "../../migrate.ts";
 import * as m001 from "./001_authority_tables.ts";
+import * as m002 from "./002_notices.ts";
 
 export const authorityMigrations: MigrationSet = {
   "001_authority_tables": m001,
+  "002_notices": m002,
 };
