@@ -29,6 +29,7 @@ const benches: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ["signing", () => import("./signing.ts")],
   ["transmission", () => import("./transmission.ts")],
   ["authority", () => import("./authority.ts")],
+  ["seller", () => import("./seller.ts")],
   ["render", () => import("./render.ts")],
 ];
 for (const [name, load] of benches) {

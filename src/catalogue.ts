@@ -14,6 +14,7 @@ import type { CodeSet } from "./domain/problem.ts";
 import { taxCodeCodes } from "./domain/taxcode.ts";
 import { invoiceRuleCodes } from "./domain/validate.ts";
 import { vatRateCodes } from "./domain/vat.ts";
+import { excelCodes } from "./excel/codes.ts";
 import { documentCodes } from "./format/document.ts";
 import { envelopeCodes } from "./format/envelope.ts";
 import { adjustmentListCodes } from "./format/forms/adjustment-list.ts";
@@ -30,6 +31,7 @@ import { xmlCodes } from "./format/xml.ts";
 import { notifyCodes } from "./notify/codes.ts";
 import { conversionCodes } from "./render/conversion.ts";
 import { archiveCodes } from "./seller/archive-codes.ts";
+import { sellerCodes } from "./seller/codes.ts";
 import { correctionCodes } from "./seller/corrections.ts";
 import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
@@ -69,9 +71,11 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "T-VAN service", codes: tvanCodes },
   { area: "Tax authority", codes: authorityCodes },
   { area: "Seller archive", codes: archiveCodes },
+  { area: "Seller", codes: sellerCodes },
   { area: "Seller corrections", codes: correctionCodes },
   { area: "E-mail and webhooks", codes: notifyCodes },
   { area: "Conversion to paper", codes: conversionCodes },
+  { area: "Excel import", codes: excelCodes },
   { area: "HTTP API", codes: apiCodes },
   { area: "Command line", codes: cliCodes },
 ];

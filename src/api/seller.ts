@@ -1,0 +1,768 @@
+/**
+ * The seller's HTTP routes: organisations, users, API keys, signing key, series, invoices (create with an
+ * Idempotency-Key, issue, batch, read, XML, history), registration, the buyer's lookup by secret code, and
+ * the inbound endpoint where the T-VAN pushes answers.
+ *
+ * Keys: an organisation's key (`x-api-key`, made by `POST /seller/organisations` or `/seller/api-keys`)
+ * names its organisation and role; every route reads and writes only that organisation (the tax code is
+ * never taken from the request). Roles: owner (everything), accountant (series and invoices), viewer
+ * (reading). Creating organisations takes an installation administrator's key (HDDT_API_KEYS, role admin).
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { Clock } from "../domain/clock.ts";
+import type { Result } from "../domain/problem.ts";
+import { sellerProblem } from "../seller/codes.ts";
+import { ERROR_KINDS } from "../seller/corrections.ts";
+import type { InvoiceInput } from "../seller/model.ts";
+import {
+  INVOICE_STATES,
+  type KeyHolder,
+  MAX_BATCH,
+  ROLES,
+  type SellerService,
+  type UserRole,
+} from "../seller/service.ts";
+import type { DevCa } from "../signing/dev-ca.ts";
+import { API_KEY_HEADER, type ApiKeys, requireApiKey } from "./auth.ts";
+import { apiCodes } from "./codes.ts";
+import { errorResponses, sendProblem, sendProblems, statusForProblems } from "./errors.ts";
+import { type RateLimiter, TokenBucketLimiter } from "./rate-limit.ts";
+import { type HttpApp, rateLimit, requireMediaType, XML_MEDIA_TYPES } from "./server.ts";
+
+export interface SellerRouteOptions {
+  /** Installation administrators (role admin): they create organisations. */
+  readonly adminKeys?: ApiKeys;
+  /** The development CA, to issue development signing keys (`PUT /seller/signing-key` kind dev). */
+  readonly devCa?: () => Promise<DevCa>;
+  readonly clock?: Clock;
+  /** Limiter of the public lookup per client address. Default: bursts of 20, 5 per second. */
+  readonly lookupLimiter?: RateLimiter;
+}
+
+const holders = new WeakMap<FastifyRequest, KeyHolder>();
+
+function holderOf(request: FastifyRequest): KeyHolder {
+  const h = holders.get(request);
+  if (!h) throw new Error("no key holder: the route lacks its requireSellerKey hook");
+  return h;
+}
+
+/** An onRequest hook: the request must carry a valid organisation key of one of `roles`. */
+export function requireSellerKey(service: SellerService, ...roles: UserRole[]) {
+  return async function checkSellerKey(request: FastifyRequest, reply: FastifyReply) {
+    const header = request.headers[API_KEY_HEADER];
+    const key = Array.isArray(header) ? header[0] : header;
+    if (!key) return sendProblem(reply, 401, apiCodes, "HTTP_API_KEY_MISSING", `header:${API_KEY_HEADER}`);
+    const who = await service.authenticate(key);
+    if (!who) return sendProblem(reply, 401, apiCodes, "HTTP_API_KEY_REFUSED", `header:${API_KEY_HEADER}`);
+    if (!roles.includes(who.role))
+      return sendProblems(reply, 403, [
+        sellerProblem("SELLER_FORBIDDEN", `header:${API_KEY_HEADER}`, {
+          role: who.role,
+          action: request.routeOptions.url ?? "",
+        }),
+      ]);
+    holders.set(request, who);
+    return undefined;
+  };
+}
+
+function answer<T>(reply: FastifyReply, result: Result<T>, status = 200) {
+  if (result.ok) return reply.code(status).send(result.value);
+  return sendProblems(reply, statusForProblems(result.problems), result.problems);
+}
+
+const taxCode = z.string().regex(/^\d{10}(?:-\d{3})?$/);
+const role = z.enum(ROLES);
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const tags = {
+  orgs: ["seller: organisations"],
+  series: ["seller: series"],
+  invoices: ["seller: invoices"],
+  registration: ["seller: registration"],
+  lookup: ["buyer: lookup"],
+};
+const security = [{ apiKey: [] }];
+/** Success bodies are described by the route's summary; errors share one shape. */
+const success = { 200: z.unknown(), 201: z.unknown(), 202: z.unknown() };
+
+const profile = z
+  .object({
+    phone: z.string().max(20),
+    email: z.string().max(50),
+    bankAccount: z.string().max(30),
+    bankName: z.string().max(400),
+    website: z.string().max(100),
+    authorityName: z.string().max(100),
+    authorityCode: z.string().max(5),
+    representativeName: z.string().max(100),
+    contactName: z.string().max(50),
+    contactAddress: z.string().max(400),
+    contactPhone: z.string().max(20),
+    contactEmail: z.string().max(50),
+    place: z.string().max(50),
+  })
+  .partial();
+
+/** An invoice in JSON: the domain model without seller and number; amounts as decimal strings. */
+const invoiceInput = z
+  .object({
+    header: z
+      .object({
+        template: z.string().min(1).max(11),
+        series: z.string().min(1).max(8),
+        issueDate: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .optional(),
+        currency: z.string().length(3).optional(),
+      })
+      .catchall(z.unknown()),
+    buyer: z.record(z.string(), z.unknown()).optional(),
+    lines: z.array(z.record(z.string(), z.unknown())).min(1).max(10_000),
+    totals: z.record(z.string(), z.unknown()).optional(),
+    sellerExtra: z.record(z.string(), z.unknown()).optional(),
+  })
+  .catchall(z.unknown())
+  .describe(
+    "The invoice model of src/domain/invoice.ts in JSON (amounts as decimal strings), without seller and number; totals are computed from the lines when left out",
+  );
+
+const signingKey = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("pkcs12"), path: z.string().min(1), password: z.string() }),
+  z.object({
+    kind: z.literal("pkcs11"),
+    library: z.string().min(1),
+    pin: z.string(),
+    tokenLabel: z.string().optional(),
+    keyLabel: z.string().optional(),
+    keyId: z.string().optional(),
+  }),
+  z.object({ kind: z.literal("dev") }),
+]);
+
+const listQuery = z.object({
+  state: z.enum(INVOICE_STATES).optional(),
+  template: z.string().max(11).optional(),
+  series: z.string().max(8).optional(),
+  from: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+  to: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+  buyerTaxCode: z.string().max(14).optional(),
+  after: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function registerSellerRoutes(
+  app: HttpApp,
+  service: SellerService,
+  options: SellerRouteOptions = {},
+): void {
+  const any = requireSellerKey(service, "owner", "accountant", "viewer");
+  const writer = requireSellerKey(service, "owner", "accountant");
+  const owner = requireSellerKey(service, "owner");
+  const admin = options.adminKeys
+    ? requireApiKey(options.adminKeys, "admin")
+    : async (_r: FastifyRequest, reply: FastifyReply) =>
+        sendProblem(reply, 401, apiCodes, "HTTP_API_KEY_REFUSED", `header:${API_KEY_HEADER}`);
+  const json = requireMediaType("application/json");
+
+  // ----- organisations
+
+  app.post(
+    "/seller/organisations",
+    {
+      onRequest: [admin, json],
+      schema: {
+        summary: "Create an organisation (installation administrator)",
+        description: "Returns the organisation and its owner's first API key (shown once).",
+        tags: tags.orgs,
+        security,
+        body: z.object({
+          taxCode,
+          name: z.string().min(1).max(400),
+          address: z.string().min(1).max(400),
+          profile: profile.optional(),
+          owner: z.object({ email: z.string().min(3).max(100), name: z.string().min(1).max(100) }).optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 409, 415) },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const org = await service.createOrganisation({
+        taxCode: b.taxCode,
+        name: b.name,
+        address: b.address,
+        ...(b.profile ? { profile: b.profile } : {}),
+      });
+      if (!org.ok) return answer(reply, org);
+      let userId: string | undefined;
+      if (b.owner) {
+        const u = await service.addUser(b.taxCode, { ...b.owner, role: "owner" });
+        if (u.ok) userId = u.value.id;
+      }
+      const key = await service.createApiKey(b.taxCode, {
+        name: b.owner?.email ?? "owner",
+        role: "owner",
+        ...(userId !== undefined ? { userId } : {}),
+      });
+      return reply.code(201).send({ organisation: org.value, apiKey: { key: key.key, ...key.info } });
+    },
+  );
+
+  app.get(
+    "/seller/organisations",
+    {
+      onRequest: admin,
+      schema: { summary: "List organisations (administrator)", tags: tags.orgs, security },
+    },
+    async () => ({ items: await service.listOrganisations() }),
+  );
+
+  app.get(
+    "/seller/organisation",
+    {
+      onRequest: any,
+      schema: {
+        summary: "The organisation of the key",
+        tags: tags.orgs,
+        security,
+        response: { ...success, ...errorResponses(401) },
+      },
+    },
+    async (request, reply) => answer(reply, await service.getOrganisation(holderOf(request).taxCode)),
+  );
+
+  app.patch(
+    "/seller/organisation",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary: "Change the organisation's name, address or profile",
+        tags: tags.orgs,
+        security,
+        body: z.object({
+          name: z.string().min(1).max(400).optional(),
+          address: z.string().min(1).max(400).optional(),
+          profile: profile.optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 415) },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      return answer(
+        reply,
+        await service.updateProfile(holderOf(request).taxCode, {
+          ...(b.name !== undefined ? { name: b.name } : {}),
+          ...(b.address !== undefined ? { address: b.address } : {}),
+          ...(b.profile !== undefined ? { profile: b.profile } : {}),
+        }),
+      );
+    },
+  );
+
+  app.get(
+    "/seller/users",
+    { onRequest: owner, schema: { summary: "Users of the organisation", tags: tags.orgs, security } },
+    async (request) => ({ items: await service.listUsers(holderOf(request).taxCode) }),
+  );
+
+  app.post(
+    "/seller/users",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary: "Add a user",
+        tags: tags.orgs,
+        security,
+        body: z.object({ email: z.string().min(3).max(100), name: z.string().min(1).max(100), role }),
+        response: { ...success, ...errorResponses(400, 401, 403, 409, 415) },
+      },
+    },
+    async (request, reply) =>
+      answer(reply, await service.addUser(holderOf(request).taxCode, request.body), 201),
+  );
+
+  app.get(
+    "/seller/api-keys",
+    {
+      onRequest: owner,
+      schema: {
+        summary: "API keys of the organisation (never the keys themselves)",
+        tags: tags.orgs,
+        security,
+      },
+    },
+    async (request) => ({ items: await service.listApiKeys(holderOf(request).taxCode) }),
+  );
+
+  app.post(
+    "/seller/api-keys",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary: "Make an API key (the key is shown once)",
+        tags: tags.orgs,
+        security,
+        body: z.object({
+          name: z.string().min(1).max(100),
+          role,
+          userId: z.string().regex(/^\d+$/).optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 415) },
+      },
+    },
+    async (request, reply) => {
+      const k = await service.createApiKey(holderOf(request).taxCode, request.body);
+      return reply.code(201).send({ key: k.key, ...k.info });
+    },
+  );
+
+  app.delete(
+    "/seller/api-keys/:id",
+    {
+      onRequest: owner,
+      schema: {
+        summary: "Revoke an API key",
+        tags: tags.orgs,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      if (await service.revokeApiKey(holderOf(request).taxCode, request.params.id)) return { revoked: true };
+      return sendProblem(reply, 404, apiCodes, "HTTP_RESOURCE_NOT_FOUND", "id", { what: "the API key" });
+    },
+  );
+
+  app.put(
+    "/seller/signing-key",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary: "Set how the organisation signs",
+        description:
+          "pkcs12: a PKCS#12 file on the server and its password; pkcs11: a token or HSM; dev: a TEST certificate of the development CA.",
+        tags: tags.orgs,
+        security,
+        body: signingKey,
+        response: { ...success, ...errorResponses(400, 401, 403, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const taxCode = holderOf(request).taxCode;
+      const b = request.body;
+      if (b.kind === "dev") {
+        if (!options.devCa)
+          return sendProblem(reply, 422, apiCodes, "HTTP_BAD_REQUEST", "body.kind", {
+            reason: "no development CA here",
+          });
+        return answer(reply, await service.issueDevSigningKey(taxCode, await options.devCa()));
+      }
+      return answer(reply, await service.setSigningKey(taxCode, b));
+    },
+  );
+
+  // ----- series
+
+  app.get(
+    "/seller/series",
+    {
+      onRequest: any,
+      schema: {
+        summary: "Series with usage counters and year-end warnings",
+        tags: tags.series,
+        security,
+        querystring: z.object({ year: z.coerce.number().int().min(2000).max(2099).optional() }),
+      },
+    },
+    async (request) => ({
+      items: await service.listSeries(
+        holderOf(request).taxCode,
+        request.query.year !== undefined ? { year: request.query.year } : {},
+      ),
+    }),
+  );
+
+  app.post(
+    "/seller/series",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary: "Add a template and series (e.g. 1 + C26TAA)",
+        tags: tags.series,
+        security,
+        body: z.object({
+          template: z.string().min(1).max(1),
+          series: z.string().length(6),
+          cashRegister: z.boolean().optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 409, 415, 422) },
+      },
+    },
+    async (request, reply) =>
+      answer(reply, await service.createSeries(holderOf(request).taxCode, request.body), 201),
+  );
+
+  // ----- invoices
+
+  app.post(
+    "/seller/invoices",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary: "Create an invoice (draft), or create and issue it with ?issue=true",
+        description:
+          "With an Idempotency-Key header the same key and body always give the same invoice (200 on a repeat); the same key with another body is a 409.",
+        tags: tags.invoices,
+        security,
+        headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
+        querystring: z.object({ issue: z.enum(["true", "false"]).default("false") }),
+        body: invoiceInput,
+        response: { ...success, ...errorResponses(400, 401, 403, 404, 409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const key = request.headers["idempotency-key"];
+      const d = await service.createDraft(who.taxCode, request.body as InvoiceInput, {
+        ...(key !== undefined ? { idempotencyKey: key } : {}),
+        actor: who.name,
+      });
+      if (!d.ok) return answer(reply, d);
+      const status = d.value.created ? 201 : 200;
+      if (request.query.issue !== "true") return reply.code(status).send(d.value.invoice);
+      return answer(reply, await service.issue(who.taxCode, d.value.invoice.id, { actor: who.name }), status);
+    },
+  );
+
+  app.post(
+    "/seller/invoices/batch",
+    {
+      onRequest: [writer, json],
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        summary: `Create and issue up to ${MAX_BATCH} invoices, a result per item`,
+        tags: tags.invoices,
+        security,
+        body: z.object({
+          items: z
+            .array(z.object({ idempotencyKey: z.string().min(1).max(200).optional(), invoice: invoiceInput }))
+            .min(1)
+            .max(MAX_BATCH),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const r = await service.issueBatch(
+        who.taxCode,
+        request.body.items.map((i) => ({
+          input: i.invoice as InvoiceInput,
+          ...(i.idempotencyKey !== undefined ? { idempotencyKey: i.idempotencyKey } : {}),
+        })),
+        { actor: who.name },
+      );
+      if (!r.ok) return answer(reply, r);
+      const issued = r.value.filter((x) => x.ok).length;
+      return reply.send({ issued, failed: r.value.length - issued, results: r.value });
+    },
+  );
+
+  app.post(
+    "/seller/invoices/:id/issue",
+    {
+      onRequest: writer,
+      schema: {
+        summary: "Issue a draft: number, sign, send for a code (C) or deliver (K)",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      return answer(reply, await service.issue(who.taxCode, request.params.id, { actor: who.name }));
+    },
+  );
+
+  app.get(
+    "/seller/invoices",
+    {
+      onRequest: any,
+      schema: {
+        summary: "List invoices (filters, paging by `after`)",
+        tags: tags.invoices,
+        security,
+        querystring: listQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const filter = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
+      return service.list(holderOf(request).taxCode, filter);
+    },
+  );
+
+  app.get(
+    "/seller/invoices/:id",
+    {
+      onRequest: any,
+      schema: {
+        summary: "An invoice",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => answer(reply, await service.get(holderOf(request).taxCode, request.params.id)),
+  );
+
+  app.get(
+    "/seller/invoices/:id/xml",
+    {
+      onRequest: any,
+      schema: {
+        summary: "The invoice's XML: coded (byte-exact from the authority) when it is, else as signed",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        querystring: z.object({ which: z.enum(["best", "signed", "coded"]).default("best") }),
+        response: { ...success, ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const r = await service.xml(holderOf(request).taxCode, request.params.id, request.query.which);
+      if (!r.ok) return answer(reply, r);
+      return reply.type("application/xml; charset=utf-8").send(r.value);
+    },
+  );
+
+  app.get(
+    "/seller/invoices/:id/history",
+    {
+      onRequest: any,
+      schema: {
+        summary: "Every state change of an invoice",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const r = await service.history(holderOf(request).taxCode, request.params.id);
+      return r.ok ? { items: r.value } : answer(reply, r);
+    },
+  );
+
+  // ----- corrections
+
+  const correctionOptions = {
+    issueDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+    series: z.string().length(6).optional(),
+    agreement: z
+      .object({ reference: z.string().min(1).max(255), date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) })
+      .optional(),
+  };
+  for (const way of ["adjust", "replace"] as const) {
+    app.post(
+      `/seller/invoices/:id/${way}`,
+      {
+        onRequest: [writer, json],
+        schema: {
+          summary:
+            way === "adjust"
+              ? "Draft an adjusting invoice for an issued one (by the rules of the original's date)"
+              : "Draft a replacing invoice for an issued one (by the rules of the original's date)",
+          description:
+            way === "adjust"
+              ? "`change`: { lines: [{ line, quantity?, unitPrice?, amount?, vatRate?, remove? }], add: [lines] }, amounts as strings. Issue the draft with /issue; once in force the original becomes `adjusted`."
+              : "`content`: { buyer, lines, paymentMethod? }. Issue the draft with /issue; once in force the original becomes `replaced`.",
+          tags: tags.invoices,
+          security,
+          params: idParam,
+          headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
+          body:
+            way === "adjust"
+              ? z.object({ change: z.record(z.string(), z.unknown()), ...correctionOptions })
+              : z.object({ content: z.record(z.string(), z.unknown()), ...correctionOptions }),
+          response: { ...success, ...errorResponses(400, 401, 403, 404, 409, 415, 422) },
+        },
+      },
+      async (request, reply) => {
+        const who = holderOf(request);
+        const b = request.body as {
+          change?: unknown;
+          content?: unknown;
+          issueDate?: string;
+          series?: string;
+          agreement?: { reference: string; date: string };
+        };
+        const key = request.headers["idempotency-key"];
+        const options = {
+          actor: who.name,
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
+          ...(b.issueDate !== undefined ? { issueDate: b.issueDate } : {}),
+          ...(b.series !== undefined ? { series: b.series } : {}),
+          ...(b.agreement !== undefined ? { agreement: b.agreement } : {}),
+        };
+        const r =
+          way === "adjust"
+            ? await service.adjust(who.taxCode, request.params.id, b.change, options)
+            : await service.replace(who.taxCode, request.params.id, b.content, options);
+        return answer(reply, r, 201);
+      },
+    );
+  }
+
+  app.post(
+    "/seller/error-notices",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary: "Send form 04/SS-HĐĐT for wrong invoices (message 300); the authority answers with 301",
+        tags: tags.invoices,
+        security,
+        body: z.object({
+          items: z
+            .array(
+              z.object({
+                invoiceId: z.string().min(1).max(64),
+                error: z.enum(ERROR_KINDS),
+                reason: z.string().min(1).max(255),
+                action: z.enum(["adjust", "replace", "cancel", "explain"]).optional(),
+              }),
+            )
+            .min(1)
+            .max(1000),
+          kind: z.union([z.literal(1), z.literal(2)]).optional(),
+          authorityNotice: z.object({ number: z.string().min(1).max(30), date: z.string() }).optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 404, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const b = request.body;
+      return answer(
+        reply,
+        await service.sendErrorNotice(
+          who.taxCode,
+          b.items.map((i) => ({
+            invoiceId: i.invoiceId,
+            error: i.error,
+            reason: i.reason,
+            ...(i.action !== undefined ? { action: i.action } : {}),
+          })),
+          {
+            actor: who.name,
+            ...(b.kind !== undefined ? { kind: b.kind } : {}),
+            ...(b.authorityNotice !== undefined ? { authorityNotice: b.authorityNotice } : {}),
+          },
+        ),
+        202,
+      );
+    },
+  );
+
+  // ----- registration
+
+  app.post(
+    "/seller/registration",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary: "Register for e-invoices (form 01/ĐKTĐ-HĐĐT, message 100, through the T-VAN)",
+        tags: tags.registration,
+        security,
+        body: z.object({
+          withCode: z.boolean(),
+          withoutCode: z.boolean(),
+          cashRegister: z.boolean().optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 415, 422) },
+      },
+    },
+    async (request, reply) =>
+      answer(reply, await service.register(holderOf(request).taxCode, request.body), 202),
+  );
+
+  app.get(
+    "/seller/registration",
+    {
+      onRequest: any,
+      schema: { summary: "Registrations sent and their state (102/103)", tags: tags.registration, security },
+    },
+    async (request) => ({ items: await service.registrations(holderOf(request).taxCode) }),
+  );
+
+  // ----- the T-VAN's pushes (HttpTransport posts to {base}/messages)
+
+  app.post(
+    "/seller/messages",
+    {
+      onRequest: requireMediaType(...XML_MEDIA_TYPES),
+      schema: { summary: "Answers pushed by the T-VAN (TDiep); replies with a 999", tags: tags.registration },
+    },
+    async (request, reply) => {
+      const r = await service.endpoint.handle((request.body as Buffer).toString("utf8"));
+      if (r.ok) return reply.code(200).type("application/xml; charset=utf-8").send(r.reply);
+      return sendProblem(reply, 503, apiCodes, "HTTP_UNAVAILABLE", "", { until: "" });
+    },
+  );
+
+  // ----- the buyer's lookup
+
+  const limiter = options.lookupLimiter ?? new TokenBucketLimiter({ capacity: 20, refillPerSecond: 5 });
+  const limited = rateLimit(limiter, options.clock ? { clock: options.clock } : {});
+  const code = z.object({ code: z.string().min(8).max(32) });
+  app.get(
+    "/lookup/:code",
+    {
+      onRequest: limited,
+      schema: {
+        summary: "Look an invoice up by its secret lookup code",
+        tags: tags.lookup,
+        params: code,
+        response: { ...success, ...errorResponses(404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const r = await service.lookup(request.params.code);
+      return r.ok ? r.value.invoice : answer(reply, r);
+    },
+  );
+  app.get(
+    "/lookup/:code/xml",
+    {
+      onRequest: limited,
+      schema: {
+        summary: "The looked-up invoice's XML",
+        tags: tags.lookup,
+        params: code,
+        response: { ...success, ...errorResponses(404, 429) },
+      },
+    },
+    async (request, reply) => {
+      const r = await service.lookup(request.params.code);
+      if (!r.ok) return answer(reply, r);
+      return reply.type("application/xml; charset=utf-8").send(r.value.xml);
+    },
+  );
+}

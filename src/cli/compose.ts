@@ -1,0 +1,318 @@
+/**
+ * All three parts in one process on one database: the tax authority, the T-VAN and the seller, wired by
+ * messages only (the in-process transport), each with its own schema, outbox and worker, and one fastify
+ * app with every part's routes. `hddt start` and the integration tests build on `composeAll`.
+ *
+ * Message paths:
+ * - seller → T-VAN: the seller's outbox worker sends to the T-VAN's party code (`tvan.sellerEndpoint`);
+ *   the T-VAN's 999 goes back to `seller.observeSend`.
+ * - T-VAN → authority: the T-VAN's outbox worker sends to `TCT` (`authority.receive`); the authority's
+ *   business answers (102, 103, 202, 204…) wait in its outbox for the T-VAN, which takes them
+ *   (`pendingFor` / `markDelivered`, as a separate T-VAN process does over HTTP) right after each message
+ *   and every `pullIdleMs`.
+ * - T-VAN → seller: answers are pushed through the T-VAN's outbox to the seller's party code; every party
+ *   other than the authority and the T-VAN is a seller of this installation (`seller.endpoint`).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type ApiKey, ApiKeys } from "../api/auth.ts";
+import { registerSellerRoutes } from "../api/seller.ts";
+import { buildServer, type HttpApp } from "../api/server.ts";
+import { authorityApi, registerAuthorityRoutes } from "../authority/http.ts";
+import { AuthorityService } from "../authority/service.ts";
+import type { Clock } from "../domain/clock.ts";
+import { Archive } from "../seller/archive.ts";
+import { type BuyerDelivery, RecordingDelivery } from "../seller/ports.ts";
+import { type OrganisationInput, type RegistrationForms, SellerService } from "../seller/service.ts";
+import {
+  DEFAULT_P12_PASSWORD,
+  DEFAULT_PARTIES,
+  devTrustStore,
+  loadDevCa,
+  writeDevCa,
+} from "../signing/dev-ca.ts";
+import { pkcs12Signer } from "../signing/pkcs12.ts";
+import type { Signer } from "../signing/signer.ts";
+import type { TrustStore } from "../signing/trust.ts";
+import { type Database, migrate } from "../store/index.ts";
+import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
+import { Outbox } from "../transport/outbox.ts";
+import {
+  type CheckResult,
+  delivered,
+  type PartyAddress,
+  type PartyEndpoint,
+  type Transport,
+  type TransportResult,
+  unavailable,
+} from "../transport/transport.ts";
+import { OutboxWorker } from "../transport/worker.ts";
+
+export interface ComposeOptions {
+  readonly db: Database;
+  /** Default: the database's clock. */
+  readonly clock?: Clock;
+  /** Folder of the development CA (made if missing): the authority's key and the trust store. */
+  readonly devCaDir: string;
+  /** The authority's signer; default: `authority.p12` of the development CA. */
+  readonly authoritySigner?: Signer;
+  /** Trust for signature checks; default: the development CA's. */
+  readonly trust?: TrustStore;
+  /** HMAC secret of the MCCQT codes (≥ 16 bytes). Default: a fixed development secret. */
+  readonly codeSecret?: Uint8Array;
+  /** The T-VAN's party code. Default `V` + the development T-VAN's tax code. */
+  readonly tvanParty?: PartyAddress;
+  /** MSTTCGP on invoices. */
+  readonly providerTaxCode?: string;
+  /** Installation keys (admin, inspector, buyer) for the protected routes. */
+  readonly apiKeys?: readonly ApiKey[];
+  readonly delivery?: BuyerDelivery;
+  readonly logger?: boolean;
+  /** Real-time wait of the workers and the pull loop when idle. Default 20 ms. */
+  readonly idleMs?: number;
+}
+
+export interface Composed {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly authority: AuthorityService;
+  readonly tvan: TvanService;
+  readonly seller: SellerService;
+  readonly archive: Archive;
+  readonly delivery: BuyerDelivery;
+  readonly sellerOutbox: Outbox;
+  readonly tvanOutbox: Outbox;
+  readonly app: HttpApp;
+  readonly tvanParty: PartyAddress;
+  /** Starts the outbox workers and the pull loop. */
+  start(): void;
+  /** Stops them (the database stays open: its owner closes it). */
+  stop(): Promise<void>;
+  /** Moves every message until nothing is left to do (tests with a manual clock); returns the rounds. */
+  drain(maxRounds?: number): Promise<number>;
+  /**
+   * Development onboarding: the organisation in the seller's system and the authority's registry, a
+   * development signing key, and (unless `register` is false) its registration sent.
+   */
+  onboard(org: OrganisationInput, options?: { forms?: RegistrationForms; register?: boolean }): Promise<void>;
+}
+
+const DEV_CODE_SECRET = Buffer.from("hddt development code secret, not for production");
+
+/** A transport over a function of the destination (the in-process wiring of one sender). */
+function routed(route: (to: PartyAddress) => PartyEndpoint | undefined): Transport {
+  return {
+    async send(to, xml): Promise<TransportResult> {
+      const p = route(to);
+      if (!p) return unavailable(`no route to ${to}`);
+      try {
+        return await p.handle(xml);
+      } catch (error) {
+        return unavailable(`receiver failed: ${(error as Error).message}`);
+      }
+    },
+    async check(to): Promise<CheckResult> {
+      const p = route(to);
+      if (!p) return unavailable(`no route to ${to}`);
+      return p.check ? p.check() : { ok: true };
+    },
+  };
+}
+
+export async function composeAll(options: ComposeOptions): Promise<Composed> {
+  const { db } = options;
+  const clock = options.clock ?? db.clock;
+  const idleMs = options.idleMs ?? 20;
+  for (const part of ["authority", "tvan", "seller"] as const) await migrate(db, part);
+  if (!existsSync(join(options.devCaDir, "ca.pem"))) await writeDevCa(options.devCaDir);
+  const trust = options.trust ?? (await devTrustStore(options.devCaDir));
+  const authoritySigner =
+    options.authoritySigner ??
+    (await pkcs12Signer(join(options.devCaDir, "authority.p12"), DEFAULT_P12_PASSWORD));
+  const tvanParty = options.tvanParty ?? `V${DEFAULT_PARTIES.tvan.taxCode}`;
+
+  const authority = new AuthorityService({
+    db,
+    clock,
+    signer: authoritySigner,
+    verify: { trust, warnTestCertificates: false },
+    config: { codeSecret: options.codeSecret ?? DEV_CODE_SECRET },
+  });
+
+  // The authority's answers wait in its outbox for the T-VAN; `pull` hands them over.
+  let tvan: TvanService | undefined;
+  let pulling: Promise<number> | undefined;
+  let pullAgain = false;
+  const pullOnce = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const items = await authority.pendingFor(tvanParty, 500);
+      if (items.length === 0) return total;
+      // Together: the T-VAN groups concurrent receives into one transaction, and a seller's state
+      // does not depend on the order of answers to different messages.
+      await Promise.all(items.map((item) => tvan!.receiveFromAuthority(item.xml)));
+      await authority.markDelivered(items.map((i) => i.messageId));
+      total += items.length;
+    }
+  };
+  /** One pull at a time; a request during a pull runs another after it. */
+  const pull = (): Promise<number> => {
+    if (pulling) {
+      pullAgain = true;
+      return pulling;
+    }
+    pulling = (async () => {
+      let n = 0;
+      try {
+        do {
+          pullAgain = false;
+          n += await pullOnce();
+        } while (pullAgain);
+      } finally {
+        pulling = undefined;
+      }
+      return n;
+    })();
+    return pulling;
+  };
+
+  const authorityEndpoint: PartyEndpoint = {
+    async handle(xml) {
+      const r = await authority.receive(xml);
+      if (r.status === "unavailable") return unavailable(r.reason, r.until);
+      if (r.replies.length > 0) void pull().catch(() => undefined);
+      return delivered(r.receipt);
+    },
+    async check() {
+      const c = await authority.connectionCheck();
+      return c.available ? { ok: true } : unavailable("maintenance", c.until ?? undefined);
+    },
+  };
+
+  const archive = new Archive(db, { clock });
+  const sellerOutbox = new Outbox(db, { schema: "seller", clock });
+  const tvanOutbox = new Outbox(db, { clock });
+  const delivery = options.delivery ?? new RecordingDelivery();
+  let seller: SellerService | undefined;
+
+  const tvanTransport = routed((to) =>
+    to === authority.partyCode ? authorityEndpoint : to === tvanParty ? undefined : seller?.endpoint,
+  );
+  tvan = new TvanService({
+    db,
+    clock,
+    transport: tvanTransport,
+    outbox: tvanOutbox,
+    config: { party: tvanParty },
+    checkSignature: verifierSignatureCheck({ trust, warnTestCertificates: false }),
+  });
+  const tvanService = tvan;
+  seller = new SellerService({
+    db,
+    clock,
+    archive,
+    outbox: sellerOutbox,
+    delivery,
+    config: {
+      tvan: tvanParty,
+      ...(options.providerTaxCode !== undefined ? { providerTaxCode: options.providerTaxCode } : {}),
+    },
+  });
+  const sellerService = seller;
+  const sellerTransport = routed((to) => (to === tvanParty ? tvanService.sellerEndpoint : undefined));
+
+  const workers = [
+    new OutboxWorker({
+      outbox: sellerOutbox,
+      transport: sellerTransport,
+      clock,
+      idleMs,
+      workerId: "seller",
+      onResult: (m, r) => {
+        void sellerService.observeSend(m.messageId, r).catch(() => undefined);
+      },
+    }),
+    new OutboxWorker({
+      outbox: tvanOutbox,
+      transport: tvanTransport,
+      clock,
+      idleMs,
+      workerId: "tvan",
+      onResult: (m, r) => {
+        void tvanService.observeSend(m.destination, r).catch(() => undefined);
+      },
+    }),
+  ];
+
+  const app = await buildServer({ logger: options.logger ?? false, clock, title: "hddt" });
+  const keys = new ApiKeys(options.apiKeys ?? []);
+  registerAuthorityRoutes(app, authorityApi(authority, db), { clock, keys });
+  registerSellerRoutes(app, sellerService, {
+    adminKeys: keys,
+    clock,
+    devCa: () => loadDevCa(options.devCaDir),
+  });
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+
+  return {
+    db,
+    clock,
+    authority,
+    tvan: tvanService,
+    seller: sellerService,
+    archive,
+    delivery,
+    sellerOutbox,
+    tvanOutbox,
+    app,
+    tvanParty,
+    start() {
+      if (running) return;
+      running = true;
+      for (const w of workers) w.start();
+      loop = (async () => {
+        while (running) {
+          const n = await pull().catch(() => 0);
+          if (n === 0 && running) await new Promise((r) => setTimeout(r, idleMs * 5));
+        }
+      })();
+    },
+    async stop() {
+      running = false;
+      await Promise.all(workers.map((w) => w.stop()));
+      await loop;
+      await pulling?.catch(() => undefined);
+      await sellerService.close();
+    },
+    async drain(maxRounds = 200) {
+      for (let round = 1; round <= maxRounds; round++) {
+        let moved = 0;
+        for (const w of workers) moved += (await w.tick()).claimed;
+        moved += await pull();
+        if (moved === 0) return round;
+      }
+      return maxRounds;
+    },
+    async onboard(org, opts = {}) {
+      await authority.upsertTaxpayer({ taxCode: org.taxCode, name: org.name });
+      const existing = await sellerService.getOrganisation(org.taxCode);
+      if (!existing.ok) {
+        const created = await sellerService.createOrganisation(org);
+        if (!created.ok) throw new Error(created.problems[0]!.message);
+      }
+      if (!(existing.ok && existing.value.hasSigningKey)) {
+        const k = await sellerService.issueDevSigningKey(org.taxCode, await loadDevCa(options.devCaDir));
+        if (!k.ok) throw new Error(k.problems[0]!.message);
+      }
+      if (opts.register !== false) {
+        const r = await sellerService.register(
+          org.taxCode,
+          opts.forms ?? { withCode: true, withoutCode: false },
+        );
+        if (!r.ok) throw new Error(r.problems[0]!.message);
+      }
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/** Codes of the seller's invoicing system (organisations, series, invoices, registration, answers). */
+import { defineCodes, makeProblem, type Problem } from "../domain/problem.ts";
+
+export const sellerCodes = defineCodes({
+  SELLER_ORG_NOT_FOUND: {
+    vi: "Không tìm thấy tổ chức có mã số thuế {taxCode}",
+    en: "There is no organisation with tax code {taxCode}",
+  },
+  SELLER_ORG_EXISTS: {
+    vi: "Tổ chức có mã số thuế {taxCode} đã có",
+    en: "An organisation with tax code {taxCode} exists already",
+  },
+  SELLER_USER_EXISTS: {
+    vi: "Người dùng {email} đã có trong tổ chức",
+    en: "The user {email} exists already in this organisation",
+  },
+  SELLER_NO_SIGNING_KEY: {
+    vi: "Tổ chức {taxCode} chưa khai báo chữ ký số",
+    en: "The organisation {taxCode} has no signing key",
+  },
+  SELLER_SIGNING_FAILED: {
+    vi: "Không ký được: {reason}",
+    en: "Signing failed: {reason}",
+  },
+  SELLER_SERIES_EXISTS: {
+    vi: "Ký hiệu {template}{series} đã có",
+    en: "The series {template}{series} exists already",
+  },
+  SELLER_SERIES_NOT_FOUND: {
+    vi: "Không có ký hiệu {template}{series} của tổ chức",
+    en: "The organisation has no series {template}{series}",
+  },
+  SELLER_SERIES_INACTIVE: {
+    vi: "Ký hiệu {template}{series} đã ngừng sử dụng",
+    en: "The series {template}{series} is no longer used",
+  },
+  SELLER_SERIES_YEAR_MISMATCH: {
+    vi: "Ngày lập {date} không thuộc năm của ký hiệu {series} ({year})",
+    en: "The date {date} is not in the year of series {series} ({year})",
+  },
+  SELLER_SERIES_YEAR_ENDING: {
+    vi: "Ký hiệu {series} chỉ dùng đến hết năm {year}: còn {days} ngày, hãy tạo ký hiệu năm sau",
+    en: "The series {series} is used only until the end of {year}: {days} days left, create next year's series",
+    severity: "warning",
+  },
+  SELLER_CODED_ONLY: {
+    vi: "Tổ chức phải dùng hóa đơn có mã của cơ quan thuế; ký hiệu {series} là hóa đơn không có mã",
+    en: "The organisation must use invoices coded by the authority; {series} is a no-code series",
+  },
+  SELLER_DATE_ORDER: {
+    vi: "Ngày lập {date} trước ngày của hóa đơn đã lập cuối cùng của ký hiệu ({last})",
+    en: "The date {date} is before the last invoice issued in the series ({last})",
+  },
+  SELLER_DATE_IN_FUTURE: {
+    vi: "Ngày lập {date} sau ngày hôm nay ({today})",
+    en: "The date {date} is after today ({today})",
+  },
+  SELLER_INVOICE_NOT_FOUND: {
+    vi: "Không tìm thấy hóa đơn {id}",
+    en: "The invoice {id} was not found",
+  },
+  SELLER_INVOICE_STATE: {
+    vi: "Hóa đơn ở trạng thái {state}, không thể {action}",
+    en: "The invoice is {state}; it cannot be {action}",
+  },
+  SELLER_IDEMPOTENCY_CONFLICT: {
+    vi: "Khóa chống trùng {key} đã dùng cho một yêu cầu có nội dung khác",
+    en: "The idempotency key {key} was used for a request with a different body",
+  },
+  SELLER_BATCH_TOO_LARGE: {
+    vi: "Một lần chỉ lập tối đa {max} hóa đơn, yêu cầu có {count}",
+    en: "A batch holds at most {max} invoices; this one has {count}",
+  },
+  SELLER_BAD_AMOUNT: {
+    vi: 'Giá trị "{value}" không phải là số',
+    en: 'The value "{value}" is not a number',
+  },
+  SELLER_NOT_REGISTERED: {
+    vi: "Tổ chức chưa được cơ quan thuế chấp nhận đăng ký sử dụng hóa đơn điện tử",
+    en: "The organisation's registration for e-invoices has not been accepted by the authority",
+  },
+  SELLER_PROFILE_INCOMPLETE: {
+    vi: "Hồ sơ tổ chức thiếu {field}, cần cho tờ khai đăng ký",
+    en: "The organisation's profile lacks {field}, which the registration form needs",
+  },
+  SELLER_STOPPED: {
+    vi: "Tổ chức đã bị ngừng sử dụng hóa đơn điện tử từ {since}",
+    en: "The organisation's use of e-invoices was stopped on {since}",
+  },
+  SELLER_REFUSED_BY_AUTHORITY: {
+    vi: "Cơ quan thuế không cấp mã: {reason}",
+    en: "The authority refused to code the invoice: {reason}",
+  },
+  SELLER_REFUSED_BY_TVAN: {
+    vi: "Tổ chức truyền nhận không tiếp nhận thông điệp: {reason}",
+    en: "The T-VAN did not receive the message: {reason}",
+  },
+  SELLER_LOOKUP_NOT_FOUND: {
+    vi: "Không có hóa đơn với mã tra cứu này",
+    en: "There is no invoice with this lookup code",
+  },
+  SELLER_FORBIDDEN: {
+    vi: "Vai trò {role} không được {action}",
+    en: "The role {role} may not {action}",
+  },
+});
+
+export type SellerCode = keyof typeof sellerCodes & string;
+
+export function sellerProblem(code: SellerCode, path: string, params: Record<string, string> = {}): Problem {
+  return makeProblem(sellerCodes, code, path, params);
+}

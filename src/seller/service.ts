@@ -1,0 +1,1998 @@
+/**
+ * The seller's invoicing system: organisations, users and API keys, signing keys, series, invoices from
+ * draft to delivery, registration through the T-VAN, and the answers the T-VAN brings back.
+ *
+ * Tenancy: every row carries the organisation's tax code and every method takes it first; a query never
+ * reads across organisations (the HTTP layer derives the tax code from the API key, never from the body).
+ *
+ * Numbering (Decree 123 art. 10.3: numbers continuous, in date order, per series): a number is taken only
+ * in the transaction that also stores the signed invoice. That transaction locks the series row
+ * (`select … for update`), refuses an invoice dated before the series' last one, takes last + 1, writes and
+ * signs the invoice, stores it, archives it, and for a coded invoice queues message 200 in the seller's
+ * outbox, all before commit. A failure anywhere rolls everything back, the number included: no gaps, no
+ * duplicates (also guarded by a unique constraint). Never "max + 1". Signing inside the lock costs one RSA
+ * signature per invoice per series at a time; batches sign many invoices per transaction (in parallel when
+ * the signer is a pool).
+ *
+ * Coded invoices (C): issued → waiting_for_code (200 queued) → coded on 202 (the coded invoice kept
+ * byte-exact and archived) → delivered. Delivering before the 202 would be illegal use of invoices (seed
+ * 002), so delivery happens only in the 202 handler. A 204 → refused with the authority's reasons.
+ * No-code invoices (K): issued (signed) → delivered at once; their data goes to the authority as 203.
+ *
+ * Idempotency: a create with a key is inserted with `on conflict do nothing` on (tax code, key): under
+ * concurrency the unique index decides, the losers read the winner's invoice. The same key with another
+ * body is a conflict (SELLER_IDEMPOTENCY_CONFLICT).
+ *
+ * Answers: the T-VAN pushes the authority's answers to the seller's party address; `endpoint.handle`
+ * stores each by message id (a repeat changes nothing), acts on it and replies with a 999.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { Clock } from "../domain/clock.ts";
+import { parseSeries, TEMPLATE_MEANINGS, validateSymbol } from "../domain/codes.ts";
+import { daysBetween, instantToDate, instantToDateTime } from "../domain/dates.ts";
+import type { Invoice, Seller, TemplateDigit } from "../domain/invoice.ts";
+import { fail, ok, type Problem, type Result } from "../domain/problem.ts";
+import { validateInvoice } from "../domain/validate.ts";
+import { inspectMessage, type MessageHeader, newMessageId, writeMessage } from "../format/envelope.ts";
+import type { Reason } from "../format/forms/common.ts";
+import { writeErrorNotice } from "../format/forms/error-notice.ts";
+import { writeTechnicalReceipt } from "../format/forms/receipt.ts";
+import { type Registration, writeRegistration } from "../format/forms/registration.ts";
+import { readInvoice, writeInvoice } from "../format/invoice.ts";
+import type { MessageTypeCode } from "../format/messages.ts";
+import { parseCertificate } from "../signing/certificate.ts";
+import { type DevCa, issueCertificate } from "../signing/dev-ca.ts";
+import { signAs } from "../signing/profiles.ts";
+import type { Signer } from "../signing/signer.ts";
+import type { Database } from "../store/database.ts";
+import { inTransaction } from "../store/transaction.ts";
+import type { Outbox, OutgoingMessage } from "../transport/outbox.ts";
+import {
+  delivered,
+  type PartyAddress,
+  type PartyEndpoint,
+  type TransportResult,
+} from "../transport/transport.ts";
+import type { Archive } from "./archive.ts";
+import { sellerProblem } from "./codes.ts";
+import {
+  type CorrectionDuty,
+  type CorrectionWay,
+  type ErrorKind,
+  type ErrorNoticeItem,
+  type InvoiceChange,
+  planAdjustment,
+  planErrorNotice,
+  planReplacement,
+  type ReplacementContent,
+} from "./corrections.ts";
+import { canonicalJson, type InvoiceInput, inputOf, reviveAmounts, toInvoice } from "./model.ts";
+import {
+  type BuyerDelivery,
+  defaultSignerFactory,
+  type SignerFactory,
+  type SigningKeyConfig,
+} from "./ports.ts";
+
+export const ROLES = ["owner", "accountant", "viewer"] as const;
+export type UserRole = (typeof ROLES)[number];
+
+export const INVOICE_STATES = [
+  "draft",
+  "issued",
+  "waiting_for_code",
+  "coded",
+  "refused",
+  "delivered",
+  "adjusted",
+  "replaced",
+  "cancelled",
+] as const;
+export type InvoiceState = (typeof INVOICE_STATES)[number];
+
+/** Largest batch of one request. */
+export const MAX_BATCH = 5000;
+/** Invoices numbered and signed per transaction in a batch. */
+const CHUNK = 50;
+/** Days before the end of a series' year when listing it warns. */
+const YEAR_END_WARNING_DAYS = 30;
+
+export interface SellerConfig {
+  /** The sender code the seller writes in MNGui for an organisation: its MST, or a provider's code. */
+  readonly partyFor?: (taxCode: string) => PartyAddress;
+  /** The T-VAN's party code (MNNhan of every message sent). */
+  readonly tvan: PartyAddress;
+  /** MSTTCGP written on invoices: the tax code of the software provider. */
+  readonly providerTaxCode?: string;
+  /** PBan of messages. Default "2.1.0". */
+  readonly version?: string;
+}
+
+export interface SellerPorts {
+  readonly db: Database;
+  readonly clock: Clock;
+  readonly archive: Archive;
+  /** The seller's outbox (`new Outbox(db, { schema: "seller" })`). */
+  readonly outbox: Outbox;
+  readonly delivery: BuyerDelivery;
+  readonly config: SellerConfig;
+  /** Default: PKCS#12, PKCS#11 and development keys. */
+  readonly signers?: SignerFactory;
+}
+
+export interface OrganisationProfile {
+  readonly phone?: string;
+  readonly email?: string;
+  readonly bankAccount?: string;
+  readonly bankName?: string;
+  readonly website?: string;
+  /** For the registration form. */
+  readonly authorityName?: string;
+  readonly authorityCode?: string;
+  readonly representativeName?: string;
+  readonly contactName?: string;
+  readonly contactAddress?: string;
+  readonly contactPhone?: string;
+  readonly contactEmail?: string;
+  readonly place?: string;
+}
+
+export interface OrganisationInput {
+  readonly taxCode: string;
+  readonly name: string;
+  readonly address: string;
+  readonly profile?: OrganisationProfile;
+}
+
+export interface Organisation extends OrganisationInput {
+  readonly profile: OrganisationProfile;
+  readonly registrationState: string;
+  readonly codedOnly: boolean;
+  readonly stoppedAt: string | null;
+  readonly hasSigningKey: boolean;
+  readonly createdAt: string;
+}
+
+export interface User {
+  readonly id: string;
+  readonly taxCode: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: UserRole;
+}
+
+export interface ApiKeyInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: UserRole;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+/** Who holds an API key. */
+export interface KeyHolder {
+  readonly taxCode: string;
+  readonly role: UserRole;
+  readonly keyId: string;
+  readonly name: string;
+}
+
+export interface SeriesInput {
+  readonly template: string;
+  readonly series: string;
+  readonly cashRegister?: boolean;
+}
+
+export interface SeriesView {
+  readonly template: string;
+  readonly series: string;
+  readonly year: number;
+  readonly coded: boolean;
+  readonly cashRegister: boolean;
+  readonly active: boolean;
+  /** Invoices issued so far (the last number). */
+  readonly used: number;
+  readonly lastDate: string | null;
+  readonly warnings: readonly Problem[];
+}
+
+export interface InvoiceView {
+  readonly id: string;
+  readonly taxCode: string;
+  readonly state: InvoiceState;
+  readonly template: string;
+  readonly series: string;
+  readonly number: number | null;
+  readonly issueDate: string | null;
+  readonly buyerTaxCode: string | null;
+  readonly totalPayable: string | null;
+  readonly authorityCode: string | null;
+  readonly lookupCode: string;
+  readonly messageId: string | null;
+  readonly idempotencyKey: string | null;
+  readonly errors: readonly unknown[] | null;
+  /** For an adjusting or replacing invoice: the invoice it corrects, and how. */
+  readonly correctsId: string | null;
+  readonly correction: CorrectionWay | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly input: InvoiceInput;
+}
+
+export interface HistoryEntry {
+  readonly at: string;
+  readonly from: InvoiceState | null;
+  readonly to: InvoiceState;
+  readonly actor: string | null;
+  readonly detail: unknown;
+}
+
+export interface ListFilter {
+  readonly state?: InvoiceState;
+  readonly template?: string;
+  readonly series?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly buyerTaxCode?: string;
+  /** Cursor: the id of the last invoice of the previous page. */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+export interface BatchItem {
+  readonly input: InvoiceInput;
+  readonly idempotencyKey?: string;
+}
+
+export type BatchResult =
+  | { readonly index: number; readonly ok: true; readonly invoice: InvoiceView }
+  | { readonly index: number; readonly ok: false; readonly problems: readonly Problem[] };
+
+export interface CorrectionRequestOptions {
+  /** Date of the correcting invoice; default today. */
+  readonly issueDate?: string;
+  /** Its series; default the original's with this year's digits. */
+  readonly series?: string;
+  /** The buyer's agreement, where the regime asks for one. */
+  readonly agreement?: { reference: string; date: string };
+  readonly idempotencyKey?: string;
+  readonly actor?: string;
+}
+
+export interface RegistrationForms {
+  readonly withCode: boolean;
+  readonly withoutCode: boolean;
+  readonly cashRegister?: boolean;
+}
+
+export interface RegistrationView {
+  readonly id: string;
+  readonly messageId: string;
+  readonly state: string;
+  readonly forms: RegistrationForms;
+  readonly reasons: readonly unknown[] | null;
+  readonly createdAt: string;
+  readonly decidedAt: string | null;
+}
+
+/** A failure inside a transaction: rolls it back and becomes the method's problems. */
+class ProblemError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems[0]?.message ?? "problem");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rows
+
+interface OrgRow {
+  tax_code: string;
+  name: string;
+  address: string;
+  profile: OrganisationProfile;
+  registration_state: string;
+  coded_only: boolean;
+  stopped_at: Date | null;
+  created_at: Date;
+  has_key: boolean;
+}
+
+interface InvoiceRow {
+  id: string;
+  tax_code: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  state: InvoiceState;
+  template: string;
+  series: string;
+  number: bigint | null;
+  issue_date: string | null;
+  input: InvoiceInput;
+  buyer_tax_code: string | null;
+  buyer_email: string | null;
+  total_payable: string | null;
+  authority_code: string | null;
+  message_id: string | null;
+  lookup_code: string;
+  errors: unknown[] | null;
+  corrects_id: string | null;
+  correction: CorrectionWay | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface SeriesRow {
+  id: bigint;
+  template: string;
+  series: string;
+  year: number;
+  coded: boolean;
+  cash_register: boolean;
+  last_number: bigint;
+  last_date: string | null;
+  active: boolean;
+}
+
+const INVOICE_COLUMNS = sql.raw(`id, tax_code, idempotency_key, request_hash, state, template, series, number,
+  issue_date, input, buyer_tax_code, buyer_email, total_payable, authority_code, message_id, lookup_code, errors,
+  corrects_id, correction, created_at, updated_at`);
+
+function toView(r: InvoiceRow): InvoiceView {
+  return {
+    id: r.id,
+    taxCode: r.tax_code,
+    state: r.state,
+    template: r.template,
+    series: r.series,
+    number: r.number === null ? null : Number(r.number),
+    issueDate: r.issue_date,
+    buyerTaxCode: r.buyer_tax_code,
+    totalPayable: r.total_payable,
+    authorityCode: r.authority_code,
+    lookupCode: r.lookup_code,
+    messageId: r.message_id,
+    idempotencyKey: r.idempotency_key,
+    errors: r.errors,
+    correctsId: r.corrects_id,
+    correction: r.correction,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    input: r.input,
+  };
+}
+
+function toOrg(r: OrgRow): Organisation {
+  return {
+    taxCode: r.tax_code,
+    name: r.name,
+    address: r.address,
+    profile: r.profile,
+    registrationState: r.registration_state,
+    codedOnly: r.coded_only,
+    stoppedAt: r.stopped_at?.toISOString() ?? null,
+    hasSigningKey: r.has_key,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+const digestOf = (key: string) => createHash("sha256").update(key, "utf8").digest("hex");
+
+/** Crockford base32 without I, L, O, U: easy to read out and type. */
+const LOOKUP_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** A secret lookup code: 80 random bits as 16 characters. */
+export function newLookupCode(): string {
+  const bytes = randomBytes(10);
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let out = "";
+  for (let i = 0; i < 16; i++) {
+    out = LOOKUP_ALPHABET[Number(bits & 31n)]! + out;
+    bits >>= 5n;
+  }
+  return out;
+}
+
+/** The DLHDon element of an invoice, as written. */
+function dataElement(xml: string): string | undefined {
+  const start = xml.indexOf("<DLHDon");
+  const end = xml.indexOf("</DLHDon>");
+  return start < 0 || end < 0 ? undefined : xml.slice(start, end + "</DLHDon>".length);
+}
+
+const TEXT = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`, "g");
+
+function reasonsIn(xml: string): Reason[] {
+  const out: Reason[] = [];
+  const codes = [...xml.matchAll(TEXT("MLoi"))].map((m) => m[1]!);
+  const texts = [...xml.matchAll(TEXT("MTa")), ...xml.matchAll(TEXT("MTLoi"))].map((m) => m[1]!);
+  for (let i = 0; i < texts.length; i++) out.push({ code: codes[i] ?? "", description: texts[i]! });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export class SellerService {
+  readonly #db: Database;
+  readonly #k: Kysely<unknown>;
+  readonly #clock: Clock;
+  readonly #archive: Archive;
+  readonly #outbox: Outbox;
+  readonly #delivery: BuyerDelivery;
+  readonly #config: SellerConfig;
+  readonly #signerFactory: SignerFactory;
+  readonly #signers = new Map<string, Promise<Signer>>();
+  /** Receives the answers the T-VAN pushes (register under the seller's party code). */
+  readonly endpoint: PartyEndpoint;
+
+  constructor(ports: SellerPorts) {
+    this.#db = ports.db;
+    this.#k = ports.db.kysely<unknown>("seller");
+    this.#clock = ports.clock;
+    this.#archive = ports.archive;
+    this.#outbox = ports.outbox;
+    this.#delivery = ports.delivery;
+    this.#config = ports.config;
+    this.#signerFactory = ports.signers ?? defaultSignerFactory;
+    this.endpoint = { handle: (xml) => this.receive(xml) };
+  }
+
+  /** The sender code used for an organisation's messages. */
+  partyFor(taxCode: string): PartyAddress {
+    return this.#config.partyFor?.(taxCode) ?? taxCode;
+  }
+
+  #today(): string {
+    return instantToDate(this.#clock.now());
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Organisations, users, keys
+
+  async createOrganisation(input: OrganisationInput): Promise<Result<Organisation>> {
+    const now = this.#clock.now();
+    const r = await sql<{ tax_code: string }>`
+      insert into seller.organisation (tax_code, name, address, profile, created_at, updated_at)
+      values (${input.taxCode}, ${input.name}, ${input.address}, ${JSON.stringify(input.profile ?? {})}::jsonb,
+              ${now}, ${now})
+      on conflict (tax_code) do nothing returning tax_code`.execute(this.#k);
+    if (r.rows.length === 0)
+      return fail([sellerProblem("SELLER_ORG_EXISTS", "taxCode", { taxCode: input.taxCode })]);
+    return this.getOrganisation(input.taxCode);
+  }
+
+  async getOrganisation(taxCode: string): Promise<Result<Organisation>> {
+    const r = await sql<OrgRow>`
+      select o.*, exists (select 1 from seller.signing_key k where k.tax_code = o.tax_code) as has_key
+        from seller.organisation o where o.tax_code = ${taxCode}`.execute(this.#k);
+    const row = r.rows[0];
+    return row ? ok(toOrg(row)) : fail([sellerProblem("SELLER_ORG_NOT_FOUND", "taxCode", { taxCode })]);
+  }
+
+  async listOrganisations(): Promise<Organisation[]> {
+    const r = await sql<OrgRow>`
+      select o.*, exists (select 1 from seller.signing_key k where k.tax_code = o.tax_code) as has_key
+        from seller.organisation o order by o.tax_code`.execute(this.#k);
+    return r.rows.map(toOrg);
+  }
+
+  async updateProfile(
+    taxCode: string,
+    change: { name?: string; address?: string; profile?: OrganisationProfile },
+  ): Promise<Result<Organisation>> {
+    const r = await sql`
+      update seller.organisation set
+        name = coalesce(${change.name ?? null}, name),
+        address = coalesce(${change.address ?? null}, address),
+        profile = profile || ${JSON.stringify(change.profile ?? {})}::jsonb,
+        updated_at = ${this.#clock.now()}
+      where tax_code = ${taxCode}`.execute(this.#k);
+    if (Number(r.numAffectedRows ?? 0n) === 0)
+      return fail([sellerProblem("SELLER_ORG_NOT_FOUND", "taxCode", { taxCode })]);
+    return this.getOrganisation(taxCode);
+  }
+
+  /** Records the authority's stop of the organisation's use of e-invoices (null: resumed). */
+  async setStopped(taxCode: string, stopped: { note?: string } | null): Promise<Result<Organisation>> {
+    const now = this.#clock.now();
+    await sql`update seller.organisation set stopped_at = ${stopped ? now : null},
+      stop_note = ${stopped?.note ?? null}, updated_at = ${now} where tax_code = ${taxCode}`.execute(this.#k);
+    return this.getOrganisation(taxCode);
+  }
+
+  async addUser(
+    taxCode: string,
+    input: { email: string; name: string; role: UserRole },
+  ): Promise<Result<User>> {
+    const r = await sql<{ id: bigint }>`
+      insert into seller.app_user (tax_code, email, name, role, created_at)
+      values (${taxCode}, ${input.email.toLowerCase()}, ${input.name}, ${input.role}, ${this.#clock.now()})
+      on conflict (tax_code, email) do nothing returning id`.execute(this.#k);
+    const row = r.rows[0];
+    if (!row) return fail([sellerProblem("SELLER_USER_EXISTS", "email", { email: input.email })]);
+    return ok({
+      id: String(row.id),
+      taxCode,
+      email: input.email.toLowerCase(),
+      name: input.name,
+      role: input.role,
+    });
+  }
+
+  async listUsers(taxCode: string): Promise<User[]> {
+    const r = await sql<{ id: bigint; email: string; name: string; role: UserRole }>`
+      select id, email, name, role from seller.app_user where tax_code = ${taxCode} order by id`.execute(
+      this.#k,
+    );
+    return r.rows.map((u) => ({ id: String(u.id), taxCode, email: u.email, name: u.name, role: u.role }));
+  }
+
+  /** Makes an API key; the key itself is returned once and only its SHA-256 digest is kept. */
+  async createApiKey(
+    taxCode: string,
+    input: { name: string; role: UserRole; userId?: string },
+  ): Promise<{ key: string; info: ApiKeyInfo }> {
+    const key = `hddt_${randomBytes(24).toString("base64url")}`;
+    const prefix = key.slice(0, 10);
+    const now = this.#clock.now();
+    const r = await sql<{ id: bigint }>`
+      insert into seller.api_key (tax_code, user_id, name, role, digest, prefix, created_at)
+      values (${taxCode}, ${input.userId ?? null}, ${input.name}, ${input.role}, ${digestOf(key)}, ${prefix}, ${now})
+      returning id`.execute(this.#k);
+    return {
+      key,
+      info: {
+        id: String(r.rows[0]!.id),
+        name: input.name,
+        role: input.role,
+        prefix,
+        createdAt: now.toISOString(),
+        revokedAt: null,
+      },
+    };
+  }
+
+  async listApiKeys(taxCode: string): Promise<ApiKeyInfo[]> {
+    const r = await sql<{
+      id: bigint;
+      name: string;
+      role: UserRole;
+      prefix: string;
+      created_at: Date;
+      revoked_at: Date | null;
+    }>`select id, name, role, prefix, created_at, revoked_at from seller.api_key
+        where tax_code = ${taxCode} order by id`.execute(this.#k);
+    return r.rows.map((k) => ({
+      id: String(k.id),
+      name: k.name,
+      role: k.role,
+      prefix: k.prefix,
+      createdAt: k.created_at.toISOString(),
+      revokedAt: k.revoked_at?.toISOString() ?? null,
+    }));
+  }
+
+  async revokeApiKey(taxCode: string, id: string): Promise<boolean> {
+    if (!/^\d+$/.test(id)) return false;
+    const r = await sql`update seller.api_key set revoked_at = ${this.#clock.now()}
+      where tax_code = ${taxCode} and id = ${id} and revoked_at is null`.execute(this.#k);
+    return Number(r.numAffectedRows ?? 0n) > 0;
+  }
+
+  /** The holder of a key, if it is valid. */
+  async authenticate(key: string): Promise<KeyHolder | undefined> {
+    const r = await sql<{ id: bigint; tax_code: string; role: UserRole; name: string }>`
+      select id, tax_code, role, name from seller.api_key
+        where digest = ${digestOf(key)} and revoked_at is null`.execute(this.#k);
+    const row = r.rows[0];
+    return row ? { taxCode: row.tax_code, role: row.role, keyId: String(row.id), name: row.name } : undefined;
+  }
+
+  /** Sets how the organisation signs; the key is tried at once (a wrong password fails here). */
+  async setSigningKey(
+    taxCode: string,
+    config: SigningKeyConfig,
+  ): Promise<Result<{ certificate: string; serial: string }>> {
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    let signer: Signer;
+    try {
+      signer = await this.#signerFactory(config);
+    } catch (error) {
+      return fail([
+        sellerProblem("SELLER_SIGNING_FAILED", "signingKey", { reason: (error as Error).message }),
+      ]);
+    }
+    const certificate = signer.certificate();
+    const serial = parseCertificate(certificate).serialNumber;
+    await sql`
+      insert into seller.signing_key (tax_code, kind, config, certificate, serial, created_at)
+      values (${taxCode}, ${config.kind}, ${JSON.stringify(config)}::jsonb, ${certificate}, ${serial}, ${this.#clock.now()})
+      on conflict (tax_code) do update set kind = excluded.kind, config = excluded.config,
+        certificate = excluded.certificate, serial = excluded.serial, created_at = excluded.created_at`.execute(
+      this.#k,
+    );
+    const previous = this.#signers.get(taxCode);
+    this.#signers.set(taxCode, Promise.resolve(signer));
+    if (previous) void previous.then((s) => s.close?.()).catch(() => undefined);
+    return ok({ certificate, serial });
+  }
+
+  /** Issues a development certificate of `ca` for the organisation and uses it (tests and demos only). */
+  async issueDevSigningKey(
+    taxCode: string,
+    ca: DevCa,
+  ): Promise<Result<{ certificate: string; serial: string }>> {
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const now = this.#clock.now();
+    const identity = await issueCertificate(ca, {
+      name: org.value.name,
+      taxCode,
+      notBefore: new Date(now.getTime() - 366 * 86_400_000),
+      notAfter: new Date(now.getTime() + 3 * 366 * 86_400_000),
+    });
+    const keyPem = identity.key!.export({ type: "pkcs8", format: "pem" }).toString();
+    return this.setSigningKey(taxCode, { kind: "dev", keyPem, certificate: identity.certificate });
+  }
+
+  async #signer(taxCode: string): Promise<Signer> {
+    let p = this.#signers.get(taxCode);
+    if (!p) {
+      p = (async () => {
+        const r = await sql<{ config: SigningKeyConfig }>`
+          select config from seller.signing_key where tax_code = ${taxCode}`.execute(this.#k);
+        const row = r.rows[0];
+        if (!row) throw new ProblemError([sellerProblem("SELLER_NO_SIGNING_KEY", "signingKey", { taxCode })]);
+        return this.#signerFactory(row.config);
+      })();
+      this.#signers.set(taxCode, p);
+      p.catch(() => this.#signers.delete(taxCode));
+    }
+    return p;
+  }
+
+  /** Releases the signers (PKCS#11 sessions, pools). */
+  async close(): Promise<void> {
+    const all = [...this.#signers.values()];
+    this.#signers.clear();
+    await Promise.allSettled(all.map(async (p) => (await p).close?.()));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Series
+
+  async createSeries(taxCode: string, input: SeriesInput): Promise<Result<SeriesView>> {
+    const parsed = parseSeries(input.series);
+    const date = parsed ? `${parsed.year}-01-01` : this.#today();
+    // The rules of the series' year: its first day, or today when the year has begun.
+    const today = this.#today();
+    const on = parsed && today.slice(0, 4) === String(parsed.year) ? today : date;
+    const problems = validateSymbol(input.template, input.series, on, {
+      template: "template",
+      series: "series",
+    }).filter((p) => p.severity === "error");
+    if (problems.length > 0 || !parsed) return fail(problems);
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const r = await sql<SeriesRow>`
+      insert into seller.series (tax_code, template, series, year, coded, cash_register, created_at)
+      values (${taxCode}, ${input.template}, ${input.series}, ${parsed.year}, ${parsed.coded},
+              ${input.cashRegister ?? parsed.letter === "M"}, ${this.#clock.now()})
+      on conflict (tax_code, template, series) do nothing returning *`.execute(this.#k);
+    const row = r.rows[0];
+    if (!row)
+      return fail([
+        sellerProblem("SELLER_SERIES_EXISTS", "series", { template: input.template, series: input.series }),
+      ]);
+    return ok(this.#seriesView(row));
+  }
+
+  #seriesView(r: SeriesRow): SeriesView {
+    const today = this.#today();
+    const warnings: Problem[] = [];
+    const yearEnd = `${r.year}-12-31`;
+    const left = daysBetween(today, yearEnd);
+    if (r.active && left >= 0 && left < YEAR_END_WARNING_DAYS)
+      warnings.push(
+        sellerProblem("SELLER_SERIES_YEAR_ENDING", "series", {
+          series: `${r.template}${r.series}`,
+          year: String(r.year),
+          days: String(left + 1),
+        }),
+      );
+    return {
+      template: r.template,
+      series: r.series,
+      year: r.year,
+      coded: r.coded,
+      cashRegister: r.cash_register,
+      active: r.active,
+      used: Number(r.last_number),
+      lastDate: r.last_date,
+      warnings,
+    };
+  }
+
+  async listSeries(taxCode: string, filter: { year?: number } = {}): Promise<SeriesView[]> {
+    const r = await sql<SeriesRow>`
+      select * from seller.series where tax_code = ${taxCode}
+        and (${filter.year ?? null}::integer is null or year = ${filter.year ?? null}::integer)
+        order by year, template, series`.execute(this.#k);
+    return r.rows.map((s) => this.#seriesView(s));
+  }
+
+  async setSeriesActive(
+    taxCode: string,
+    template: string,
+    series: string,
+    active: boolean,
+  ): Promise<Result<SeriesView>> {
+    const r = await sql<SeriesRow>`update seller.series set active = ${active}
+      where tax_code = ${taxCode} and template = ${template} and series = ${series} returning *`.execute(
+      this.#k,
+    );
+    const row = r.rows[0];
+    return row
+      ? ok(this.#seriesView(row))
+      : fail([sellerProblem("SELLER_SERIES_NOT_FOUND", "series", { template, series })]);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Invoices: drafts
+
+  #sellerOf(org: Organisation): Seller {
+    const p = org.profile;
+    return {
+      name: org.name,
+      taxCode: org.taxCode,
+      address: org.address,
+      ...(p.phone ? { phone: p.phone } : {}),
+      ...(p.email ? { email: p.email } : {}),
+      ...(p.bankAccount ? { bankAccount: p.bankAccount } : {}),
+      ...(p.bankName ? { bankName: p.bankName } : {}),
+      ...(p.website ? { website: p.website } : {}),
+    };
+  }
+
+  /** The model of an invoice as it will be issued (`number` placeholder when not given). */
+  #model(org: Organisation, input: InvoiceInput, issueDate: string, number: string): Result<Invoice> {
+    const template = String(input.header.template) as TemplateDigit;
+    const header = { ...input.header };
+    if (header.name === undefined && TEMPLATE_MEANINGS[template])
+      header.name = TEMPLATE_MEANINGS[template].vi;
+    if (header.providerTaxCode === undefined && this.#config.providerTaxCode)
+      header.providerTaxCode = this.#config.providerTaxCode;
+    return toInvoice({ ...input, header }, this.#sellerOf(org), { number, issueDate });
+  }
+
+  /** Checks a draft: the model reads, and the validator finds no error at the draft stage. */
+  #checkDraft(org: Organisation, input: InvoiceInput): Problem[] {
+    const date = input.header.issueDate ?? this.#today();
+    const m = this.#model(org, input, date, "1");
+    if (!m.ok) return m.problems;
+    return validateInvoice(m.value, { stage: "draft" }).filter((p) => p.severity === "error");
+  }
+
+  /**
+   * Creates a draft (no number). With an idempotency key: the same key and body give the same invoice
+   * (`created` false), also for concurrent calls; another body under the key is a conflict.
+   */
+  async createDraft(
+    taxCode: string,
+    input: InvoiceInput,
+    options: {
+      idempotencyKey?: string;
+      actor?: string;
+      corrects?: { id: string; way: CorrectionWay };
+    } = {},
+  ): Promise<Result<{ invoice: InvoiceView; created: boolean }>> {
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const [r] = await this.#createDrafts(
+      org.value,
+      [
+        {
+          input,
+          ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+        },
+      ],
+      options.actor,
+      options.corrects,
+    );
+    return r!;
+  }
+
+  /** Drafts many invoices in few statements (multi-row inserts); a result per item, in order. */
+  async #createDrafts(
+    org: Organisation,
+    items: readonly BatchItem[],
+    actor: string | undefined,
+    corrects?: { id: string; way: CorrectionWay },
+  ): Promise<Result<{ invoice: InvoiceView; created: boolean }>[]> {
+    const taxCode = org.taxCode;
+    const out: Result<{ invoice: InvoiceView; created: boolean }>[] = new Array(items.length);
+    const now = this.#clock.now();
+    const prepared: { i: number; id: string; key: string | null; hash: string; input: InvoiceInput }[] = [];
+    items.forEach((item, i) => {
+      const problems = this.#checkDraft(org, item.input);
+      if (problems.length > 0) {
+        out[i] = fail(problems);
+        return;
+      }
+      prepared.push({
+        i,
+        id: randomUUID(),
+        key: item.idempotencyKey ?? null,
+        hash: createHash("sha256").update(canonicalJson(item.input)).digest("hex"),
+        input: item.input,
+      });
+    });
+    const ROWS = 500;
+    for (let from = 0; from < prepared.length; from += ROWS) {
+      const part = prepared.slice(from, from + ROWS);
+      const inserted = await inTransaction(this.#k, async (trx) => {
+        const values = part.map((p) => {
+          const buyer = p.input.buyer ?? {};
+          return sql`(${p.id}, ${taxCode}, ${p.key}, ${p.hash}, 'draft', ${String(p.input.header.template)},
+            ${String(p.input.header.series)}, ${p.input.header.issueDate ?? null}::date, ${JSON.stringify(p.input)}::jsonb,
+            ${typeof buyer.taxCode === "string" ? buyer.taxCode : null},
+            ${typeof buyer.email === "string" ? buyer.email : null}, ${newLookupCode()},
+            ${corrects?.id ?? null}, ${corrects?.way ?? null}, ${now}::timestamptz, ${now}::timestamptz)`;
+        });
+        // Concurrent creates with one key: the unique index decides; the others read the winner below.
+        const r = await sql<InvoiceRow>`
+          insert into seller.invoice (id, tax_code, idempotency_key, request_hash, state, template, series,
+            issue_date, input, buyer_tax_code, buyer_email, lookup_code, corrects_id, correction, created_at, updated_at)
+          values ${sql.join(values)}
+          on conflict (tax_code, idempotency_key) do nothing
+          returning ${INVOICE_COLUMNS}`.execute(trx);
+        if (r.rows.length > 0) {
+          const events = r.rows.map(
+            (row) => sql`(${taxCode}, ${row.id}, ${now}::timestamptz, null, 'draft', ${actor ?? null}, null)`,
+          );
+          await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+            values ${sql.join(events)}`.execute(trx);
+        }
+        return new Map(r.rows.map((row) => [row.id, row]));
+      });
+      const taken: typeof part = [];
+      for (const p of part) {
+        const row = inserted.get(p.id);
+        if (row) out[p.i] = ok({ invoice: toView(row), created: true });
+        else taken.push(p);
+      }
+      if (taken.length === 0) continue;
+      // The key was taken: by this same request (a retry, a concurrent twin) or by another body.
+      const existing = await sql<InvoiceRow>`select ${INVOICE_COLUMNS} from seller.invoice
+        where tax_code = ${taxCode} and idempotency_key = any(${taken.map((p) => p.key!)}::text[])`.execute(
+        this.#k,
+      );
+      const byKey = new Map(existing.rows.map((row) => [row.idempotency_key, row]));
+      for (const p of taken) {
+        const row = byKey.get(p.key);
+        if (!row) throw new Error("idempotency key conflict without a row");
+        out[p.i] =
+          row.request_hash === p.hash
+            ? ok({ invoice: toView(row), created: false })
+            : fail([
+                sellerProblem("SELLER_IDEMPOTENCY_CONFLICT", "header:idempotency-key", { key: p.key ?? "" }),
+              ]);
+      }
+    }
+    return out;
+  }
+
+  async #event(
+    ex: Kysely<unknown> | Transaction<unknown>,
+    taxCode: string,
+    invoiceId: string,
+    from: InvoiceState | null,
+    to: InvoiceState,
+    actor: string | undefined,
+    detail: unknown,
+    at: Date,
+  ): Promise<void> {
+    await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+      values (${taxCode}, ${invoiceId}, ${at}, ${from}, ${to}, ${actor ?? null},
+        ${detail === undefined ? null : JSON.stringify(detail)}::jsonb)`.execute(ex);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Invoices: issuing
+
+  /** Issues one draft (see the module notes). Issuing an invoice already issued returns it unchanged. */
+  async issue(taxCode: string, id: string, options: { actor?: string } = {}): Promise<Result<InvoiceView>> {
+    const [r] = await this.#issueMany(taxCode, [id], options.actor);
+    return r!;
+  }
+
+  /** Creates and issues up to MAX_BATCH invoices; a result per item, in the order given. */
+  async issueBatch(
+    taxCode: string,
+    items: readonly BatchItem[],
+    options: { actor?: string } = {},
+  ): Promise<Result<BatchResult[]>> {
+    if (items.length > MAX_BATCH)
+      return fail([
+        sellerProblem("SELLER_BATCH_TOO_LARGE", "items", {
+          max: String(MAX_BATCH),
+          count: String(items.length),
+        }),
+      ]);
+    const results: BatchResult[] = new Array(items.length);
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const drafts = await this.#createDrafts(org.value, items, options.actor);
+    const ids: string[] = [];
+    const at: number[] = [];
+    drafts.forEach((d, i) => {
+      if (!d.ok) results[i] = { index: i, ok: false, problems: d.problems };
+      else {
+        ids.push(d.value.invoice.id);
+        at.push(i);
+      }
+    });
+    const issued = await this.#issueMany(taxCode, ids, options.actor);
+    issued.forEach((r, j) => {
+      const i = at[j]!;
+      results[i] = r.ok
+        ? { index: i, ok: true, invoice: r.value }
+        : { index: i, ok: false, problems: r.problems };
+    });
+    return ok(results);
+  }
+
+  async #issueMany(taxCode: string, ids: readonly string[], actor?: string): Promise<Result<InvoiceView>[]> {
+    const out: Result<InvoiceView>[] = new Array(ids.length);
+    const orgR = await this.getOrganisation(taxCode);
+    if (!orgR.ok) return ids.map(() => orgR);
+    const org = orgR.value;
+    if (org.stoppedAt !== null) {
+      const f = fail<InvoiceView>([
+        sellerProblem("SELLER_STOPPED", "", { since: org.stoppedAt.slice(0, 10) }),
+      ]);
+      return ids.map(() => f);
+    }
+    let signer: Signer;
+    try {
+      signer = await this.#signer(taxCode);
+    } catch (error) {
+      if (error instanceof ProblemError) return ids.map(() => fail(error.problems));
+      throw error;
+    }
+    const rows = await this.#rows(taxCode, ids);
+    const today = this.#today();
+    // Group the drafts by series; each group is numbered in date order, in chunks of CHUNK per transaction.
+    const groups = new Map<string, { index: number; row: InvoiceRow; date: string }[]>();
+    ids.forEach((id, index) => {
+      const row = rows.get(id);
+      if (!row) {
+        out[index] = fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+        return;
+      }
+      if (row.state !== "draft") {
+        out[index] = ok(toView(row));
+        return;
+      }
+      const date = row.issue_date ?? today;
+      if (date > today) {
+        out[index] = fail([sellerProblem("SELLER_DATE_IN_FUTURE", "header.issueDate", { date, today })]);
+        return;
+      }
+      const key = `${row.template}\u0000${row.series}`;
+      const g = groups.get(key);
+      if (g) g.push({ index, row, date });
+      else groups.set(key, [{ index, row, date }]);
+    });
+    for (const group of groups.values()) {
+      group.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.index - b.index));
+      for (let i = 0; i < group.length; i += CHUNK) {
+        const chunk = group.slice(i, i + CHUNK);
+        const results = await this.#issueChunk(org, signer, chunk, actor);
+        chunk.forEach((c, j) => {
+          out[c.index] = results[j]!;
+        });
+      }
+    }
+    // No-code invoices go to their buyers once stored (a coded one waits for its code).
+    for (const r of out)
+      if (r?.ok && r.value.state === "issued") await this.#deliver(taxCode, r.value.id, actor);
+    const fresh = await this.#rows(
+      taxCode,
+      out.flatMap((r) => (r?.ok ? [r.value.id] : [])),
+    );
+    return out.map((r) => (r.ok ? ok(toView(fresh.get(r.value.id) ?? (r.value as never))) : r));
+  }
+
+  async #rows(taxCode: string, ids: readonly string[]): Promise<Map<string, InvoiceRow>> {
+    const map = new Map<string, InvoiceRow>();
+    if (ids.length === 0) return map;
+    const r = await sql<InvoiceRow>`select ${INVOICE_COLUMNS} from seller.invoice
+      where tax_code = ${taxCode} and id = any(${ids as string[]}::text[])`.execute(this.#k);
+    for (const row of r.rows) map.set(row.id, row);
+    return map;
+  }
+
+  /**
+   * Numbers, signs and stores one chunk of drafts of one series, in date order, in one transaction.
+   * Drafts that fail a check get their problems and no number; the others are numbered without gaps.
+   */
+  async #issueChunk(
+    org: Organisation,
+    signer: Signer,
+    chunk: readonly { index: number; row: InvoiceRow; date: string }[],
+    actor?: string,
+  ): Promise<Result<InvoiceView>[]> {
+    const taxCode = org.taxCode;
+    const first = chunk[0]!.row;
+    const results: Result<InvoiceView>[] = new Array(chunk.length);
+    // Pure checks first, outside the transaction (the number does not change what they find).
+    const todo: number[] = [];
+    chunk.forEach((c, j) => {
+      const m = this.#model(org, c.row.input, c.date, "1");
+      const problems = m.ok
+        ? validateInvoice(m.value, { stage: "issued" }).filter((p) => p.severity === "error")
+        : m.problems;
+      if (problems.length > 0) results[j] = fail(problems);
+      else todo.push(j);
+    });
+    if (todo.length === 0) return results;
+    try {
+      await inTransaction(this.#k, async (trx) => {
+        const s = await sql<SeriesRow>`select * from seller.series
+          where tax_code = ${taxCode} and template = ${first.template} and series = ${first.series}
+          for update`.execute(trx);
+        const series = s.rows[0];
+        const params = { template: first.template, series: first.series };
+        if (!series)
+          throw new ProblemError([sellerProblem("SELLER_SERIES_NOT_FOUND", "header.series", params)]);
+        if (!series.active)
+          throw new ProblemError([sellerProblem("SELLER_SERIES_INACTIVE", "header.series", params)]);
+        if (!series.coded && org.codedOnly)
+          throw new ProblemError([
+            sellerProblem("SELLER_CODED_ONLY", "header.series", { series: first.series }),
+          ]);
+        // Drafts issued meanwhile by someone else are left as they are.
+        const states = await sql<{ id: string; state: InvoiceState }>`select id, state from seller.invoice
+          where tax_code = ${taxCode} and id = any(${todo.map((j) => chunk[j]!.row.id)}::text[]) for update`.execute(
+          trx,
+        );
+        const draft = new Set(states.rows.filter((x) => x.state === "draft").map((x) => x.id));
+        let last = series.last_number;
+        let lastDate = series.last_date;
+        const numbered: { j: number; number: bigint; xml: string; model: Invoice }[] = [];
+        for (const j of todo) {
+          const c = chunk[j]!;
+          if (!draft.has(c.row.id)) continue;
+          if (String(series.year) !== c.date.slice(0, 4)) {
+            results[j] = fail([
+              sellerProblem("SELLER_SERIES_YEAR_MISMATCH", "header.issueDate", {
+                date: c.date,
+                series: series.series,
+                year: String(series.year),
+              }),
+            ]);
+            continue;
+          }
+          if (lastDate !== null && c.date < lastDate) {
+            results[j] = fail([
+              sellerProblem("SELLER_DATE_ORDER", "header.issueDate", { date: c.date, last: lastDate }),
+            ]);
+            continue;
+          }
+          const number = last + 1n;
+          const m = this.#model(org, c.row.input, c.date, String(number));
+          if (!m.ok) {
+            results[j] = fail(m.problems);
+            continue;
+          }
+          last = number;
+          lastDate = c.date;
+          numbered.push({ j, number, xml: writeInvoice(m.value), model: m.value });
+        }
+        if (numbered.length === 0) return;
+        // Sign the chunk (in parallel: a signer pool uses its threads). A failure rolls the numbers back.
+        const signed = await Promise.all(numbered.map((n) => signAs(n.xml, signer, "seller")));
+        const now = this.#clock.now();
+        const messages: OutgoingMessage[] = [];
+        for (let k = 0; k < numbered.length; k++) {
+          const n = numbered[k]!;
+          const sres = signed[k]!;
+          if (!sres.ok) throw new ProblemError(sres.problems);
+          const c = chunk[n.j]!;
+          const xml = sres.value.xml;
+          let state: InvoiceState = "issued";
+          let messageId: string | null = null;
+          let message: string | null = null;
+          const party = this.partyFor(taxCode);
+          if (series.coded) {
+            state = "waiting_for_code";
+            messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
+            message = this.#envelope(taxCode, 200, messageId, xml);
+          } else {
+            messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
+            message = this.#envelope(taxCode, 203, messageId, xml);
+          }
+          await sql`update seller.invoice set state = ${state}, number = ${n.number}, issue_date = ${c.date},
+              signed_xml = ${xml}, message_id = ${messageId}, total_payable = ${n.model.totals.totalPayable.toString()},
+              updated_at = ${now}
+            where id = ${c.row.id}`.execute(trx);
+          await this.#event(
+            trx,
+            taxCode,
+            c.row.id,
+            "draft",
+            "issued",
+            actor,
+            { number: Number(n.number) },
+            now,
+          );
+          if (state !== "issued")
+            await this.#event(trx, taxCode, c.row.id, "issued", state, actor, { messageId }, now);
+          await this.#archive.put(trx, {
+            taxCode,
+            kind: "invoice",
+            ref: c.row.id,
+            documentDate: c.date,
+            bytes: xml,
+          });
+          if (message !== null && messageId !== null) {
+            await this.#recordMessage(
+              trx,
+              taxCode,
+              messageId,
+              "out",
+              series.coded ? 200 : 203,
+              null,
+              message,
+              c.row.id,
+              null,
+              now,
+            );
+            await this.#archive.put(trx, {
+              taxCode,
+              kind: "message",
+              ref: messageId,
+              documentDate: c.date,
+              bytes: message,
+            });
+            // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
+            messages.push({ messageId, destination: this.#config.tvan, xml: message });
+          }
+          results[n.j] = ok({
+            ...toView(c.row),
+            state,
+            number: Number(n.number),
+            issueDate: c.date,
+            messageId,
+          });
+        }
+        await sql`update seller.series set last_number = ${last}, last_date = ${lastDate}
+          where id = ${series.id}`.execute(trx);
+        if (messages.length > 0) await this.#outbox.enqueue(messages, trx);
+      });
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      for (const j of todo) results[j] = fail(error.problems);
+    }
+    // Drafts found issued by someone else: report them as they are now.
+    const missing = todo.filter((j) => results[j] === undefined).map((j) => chunk[j]!.row.id);
+    if (missing.length > 0) {
+      const now = await this.#rows(taxCode, missing);
+      for (const j of todo)
+        if (results[j] === undefined) {
+          const row = now.get(chunk[j]!.row.id);
+          results[j] = row
+            ? ok(toView(row))
+            : fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id: chunk[j]!.row.id })]);
+        }
+    }
+    return results;
+  }
+
+  #envelope(taxCode: string, type: MessageTypeCode, messageId: string, payload: string): string {
+    const header: MessageHeader = {
+      version: this.#config.version ?? "2.1.0",
+      sender: this.partyFor(taxCode),
+      receiver: this.#config.tvan,
+      type,
+      messageId,
+      taxCode,
+      count: 1,
+    };
+    return writeMessage(header, payload);
+  }
+
+  async #recordMessage(
+    ex: Kysely<unknown> | Transaction<unknown>,
+    taxCode: string,
+    messageId: string,
+    direction: "in" | "out",
+    type: number,
+    replyTo: string | null,
+    xml: string,
+    invoiceId: string | null,
+    registrationId: string | null,
+    at: Date,
+  ): Promise<boolean> {
+    const r = await sql<{ id: bigint }>`
+      insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
+      values (${taxCode}, ${messageId}, ${direction}, ${type}, ${replyTo}, ${xml}, ${invoiceId}, ${registrationId}, ${at})
+      on conflict (message_id) do nothing returning id`.execute(ex);
+    return r.rows.length > 0;
+  }
+
+  /** Hands an invoice to its buyer and records it (coded: only once coded; no-code: once issued). */
+  async #deliver(taxCode: string, id: string, actor?: string): Promise<void> {
+    const r = await sql<{
+      state: InvoiceState;
+      signed_xml: string | null;
+      coded_xml: string | null;
+      buyer_email: string | null;
+      lookup_code: string;
+      input: InvoiceInput;
+    }>`select state, signed_xml, coded_xml, buyer_email, lookup_code, input from seller.invoice
+        where tax_code = ${taxCode} and id = ${id}`.execute(this.#k);
+    const row = r.rows[0];
+    if (!row) return;
+    const xml = row.state === "coded" ? row.coded_xml : row.state === "issued" ? row.signed_xml : null;
+    if (xml === null) return;
+    const buyerName = row.input.buyer?.name;
+    const receipt = await this.#delivery.deliver({
+      taxCode,
+      invoiceId: id,
+      xml,
+      lookupCode: row.lookup_code,
+      ...(row.buyer_email !== null ? { buyerEmail: row.buyer_email } : {}),
+      ...(typeof buyerName === "string" ? { buyerName } : {}),
+    });
+    const now = this.#clock.now();
+    await inTransaction(this.#k, async (trx) => {
+      const u = await sql`update seller.invoice set state = 'delivered', updated_at = ${now}
+        where tax_code = ${taxCode} and id = ${id} and state = ${row.state}`.execute(trx);
+      if (Number(u.numAffectedRows ?? 0n) === 0) return;
+      await sql`insert into seller.delivery (tax_code, invoice_id, channel, address, at)
+        values (${taxCode}, ${id}, ${receipt.channel}, ${receipt.address ?? null}, ${now})`.execute(trx);
+      await this.#event(trx, taxCode, id, row.state, "delivered", actor, { channel: receipt.channel }, now);
+      // A correcting invoice in force changes the state of the invoice it corrects.
+      const c = await sql<{ id: string; state: InvoiceState; correction: CorrectionWay }>`
+        select o.id, o.state, i.correction from seller.invoice i join seller.invoice o on o.id = i.corrects_id
+         where i.tax_code = ${taxCode} and i.id = ${id} and o.tax_code = ${taxCode}`.execute(trx);
+      const orig = c.rows[0];
+      if (orig) {
+        const to: InvoiceState = orig.correction === "replace" ? "replaced" : "adjusted";
+        if (orig.state !== "replaced") {
+          await sql`update seller.invoice set state = ${to}, updated_at = ${now} where id = ${orig.id}`.execute(
+            trx,
+          );
+          await this.#event(trx, taxCode, orig.id, orig.state, to, actor, { by: id }, now);
+        }
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Invoices: reading
+
+  async get(taxCode: string, id: string): Promise<Result<InvoiceView>> {
+    const rows = await this.#rows(taxCode, [id]);
+    const row = rows.get(id);
+    return row ? ok(toView(row)) : fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+  }
+
+  async list(taxCode: string, filter: ListFilter = {}): Promise<{ items: InvoiceView[]; next?: string }> {
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const after = filter.after ?? null;
+    const r = await sql<InvoiceRow>`
+      select ${INVOICE_COLUMNS} from seller.invoice
+       where tax_code = ${taxCode}
+         and (${filter.state ?? null}::text is null or state = ${filter.state ?? null})
+         and (${filter.template ?? null}::text is null or template = ${filter.template ?? null})
+         and (${filter.series ?? null}::text is null or series = ${filter.series ?? null})
+         and (${filter.from ?? null}::date is null or issue_date >= ${filter.from ?? null}::date)
+         and (${filter.to ?? null}::date is null or issue_date <= ${filter.to ?? null}::date)
+         and (${filter.buyerTaxCode ?? null}::text is null or buyer_tax_code = ${filter.buyerTaxCode ?? null})
+         and (${after}::text is null or (created_at, id) > (select created_at, id from seller.invoice
+               where tax_code = ${taxCode} and id = ${after}))
+       order by created_at, id
+       limit ${limit + 1}`.execute(this.#k);
+    const items = r.rows.slice(0, limit).map(toView);
+    return r.rows.length > limit ? { items, next: items.at(-1)!.id } : { items };
+  }
+
+  /** The invoice's XML: `coded` (the authority's, byte-exact) or `signed` (the seller's). */
+  async xml(
+    taxCode: string,
+    id: string,
+    which: "signed" | "coded" | "best" = "best",
+  ): Promise<Result<string>> {
+    const r = await sql<{ signed_xml: string | null; coded_xml: string | null }>`
+      select signed_xml, coded_xml from seller.invoice where tax_code = ${taxCode} and id = ${id}`.execute(
+      this.#k,
+    );
+    const row = r.rows[0];
+    const xml = !row
+      ? null
+      : which === "signed"
+        ? row.signed_xml
+        : which === "coded"
+          ? row.coded_xml
+          : (row.coded_xml ?? row.signed_xml);
+    return xml ? ok(xml) : fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+  }
+
+  async history(taxCode: string, id: string): Promise<Result<HistoryEntry[]>> {
+    const r = await sql<{
+      at: Date;
+      from_state: InvoiceState | null;
+      to_state: InvoiceState;
+      actor: string | null;
+      detail: unknown;
+    }>`
+      select at, from_state, to_state, actor, detail from seller.invoice_event
+       where tax_code = ${taxCode} and invoice_id = ${id} order by id`.execute(this.#k);
+    if (r.rows.length === 0) return fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+    return ok(
+      r.rows.map((e) => ({
+        at: e.at.toISOString(),
+        from: e.from_state,
+        to: e.to_state,
+        actor: e.actor,
+        detail: e.detail,
+      })),
+    );
+  }
+
+  /** The buyer's lookup: an issued invoice by its secret code, with its XML (coded when it is). */
+  async lookup(
+    code: string,
+  ): Promise<Result<{ invoice: Omit<InvoiceView, "input" | "idempotencyKey" | "messageId">; xml: string }>> {
+    const r = await sql<InvoiceRow & { signed_xml: string | null; coded_xml: string | null }>`
+      select ${INVOICE_COLUMNS}, signed_xml, coded_xml from seller.invoice
+       where lookup_code = ${code.toUpperCase()} and state <> 'draft'`.execute(this.#k);
+    const row = r.rows[0];
+    // A coded invoice is shown only once coded: the buyer never sees an invoice before its code.
+    const xml = row
+      ? (row.coded_xml ?? (row.state === "delivered" || row.state === "issued" ? row.signed_xml : null))
+      : null;
+    if (!row || xml === null) return fail([sellerProblem("SELLER_LOOKUP_NOT_FOUND", "code")]);
+    const { input: _i, idempotencyKey: _k, messageId: _m, ...view } = toView(row);
+    return ok({ invoice: view, xml });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Corrections (plans of corrections.ts, by the rules of the original's date)
+
+  /** The original as a model, and the ways already used on it; problems when it cannot be corrected. */
+  async #original(
+    taxCode: string,
+    id: string,
+  ): Promise<Result<{ invoice: Invoice; previous: CorrectionWay[] }>> {
+    const r = await sql<{ state: InvoiceState; signed_xml: string | null; coded_xml: string | null }>`
+      select state, signed_xml, coded_xml from seller.invoice where tax_code = ${taxCode} and id = ${id}`.execute(
+      this.#k,
+    );
+    const row = r.rows[0];
+    if (!row) return fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+    const correctable: readonly InvoiceState[] = ["issued", "coded", "delivered", "adjusted"];
+    const xml = row.coded_xml ?? row.signed_xml;
+    if (!correctable.includes(row.state) || xml === null)
+      return fail([sellerProblem("SELLER_INVOICE_STATE", "id", { state: row.state, action: "corrected" })]);
+    const read = readInvoice(xml);
+    if (!read.invoice) return fail(read.problems);
+    const prev = await sql<{ correction: CorrectionWay }>`
+      select correction from seller.invoice where tax_code = ${taxCode} and corrects_id = ${id}
+        and state not in ('draft', 'refused') order by created_at`.execute(this.#k);
+    return ok({ invoice: read.invoice, previous: prev.rows.map((p) => p.correction) });
+  }
+
+  /**
+   * A draft adjusting invoice (TCHDon 2) for `originalId`: `change` in JSON (LineChange/InvoiceChange of
+   * corrections.ts, amounts as strings). Issue it like any draft; once in force the original is `adjusted`.
+   */
+  async adjust(
+    taxCode: string,
+    originalId: string,
+    change: unknown,
+    options: CorrectionRequestOptions = {},
+  ): Promise<Result<{ invoice: InvoiceView; duties: CorrectionDuty[] }>> {
+    const parsed = reviveAmounts<InvoiceChange>(change, "change");
+    if (!parsed.ok) return parsed;
+    const original = await this.#original(taxCode, originalId);
+    if (!original.ok) return original;
+    const plan = planAdjustment(
+      original.value.invoice,
+      parsed.value,
+      this.#correctionOptions(original.value.previous, options),
+    );
+    if (!plan.ok) return plan;
+    return this.#correctionDraft(
+      taxCode,
+      originalId,
+      "adjust",
+      plan.value.invoice,
+      plan.value.duties,
+      options,
+    );
+  }
+
+  /** A draft replacing invoice (TCHDon 1) for `originalId`; once in force the original is `replaced`. */
+  async replace(
+    taxCode: string,
+    originalId: string,
+    content: unknown,
+    options: CorrectionRequestOptions = {},
+  ): Promise<Result<{ invoice: InvoiceView; duties: CorrectionDuty[] }>> {
+    const parsed = reviveAmounts<ReplacementContent>(content, "content");
+    if (!parsed.ok) return parsed;
+    const original = await this.#original(taxCode, originalId);
+    if (!original.ok) return original;
+    const lines = parsed.value.lines.map((l) => ({ ...l, nature: l.nature ?? 1 }));
+    const plan = planReplacement(
+      original.value.invoice,
+      { ...parsed.value, lines },
+      this.#correctionOptions(original.value.previous, options),
+    );
+    if (!plan.ok) return plan;
+    return this.#correctionDraft(
+      taxCode,
+      originalId,
+      "replace",
+      plan.value.invoice,
+      plan.value.duties,
+      options,
+    );
+  }
+
+  #correctionOptions(previous: CorrectionWay[], options: CorrectionRequestOptions) {
+    return {
+      issueDate: options.issueDate ?? this.#today(),
+      previous,
+      ...(options.series !== undefined ? { series: options.series } : {}),
+      ...(options.agreement !== undefined ? { agreement: options.agreement } : {}),
+    };
+  }
+
+  async #correctionDraft(
+    taxCode: string,
+    originalId: string,
+    way: CorrectionWay,
+    invoice: Invoice,
+    duties: CorrectionDuty[],
+    options: CorrectionRequestOptions,
+  ): Promise<Result<{ invoice: InvoiceView; duties: CorrectionDuty[] }>> {
+    const d = await this.createDraft(taxCode, inputOf(invoice), {
+      corrects: { id: originalId, way },
+      ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.actor !== undefined ? { actor: options.actor } : {}),
+    });
+    if (!d.ok) return d;
+    return ok({ invoice: d.value.invoice, duties });
+  }
+
+  /**
+   * Sends form 04/SS-HĐĐT (message 300) for wrong invoices of the organisation; the nature of each
+   * (cancel, adjust, replace, explain) follows the rules of its date (`planErrorNotice`). The authority's
+   * 301 is recorded in each invoice's history; an accepted cancellation makes the invoice `cancelled`.
+   */
+  async sendErrorNotice(
+    taxCode: string,
+    items: readonly {
+      invoiceId: string;
+      error: ErrorKind;
+      reason: string;
+      action?: ErrorNoticeItem["action"];
+    }[],
+    options: { kind?: 1 | 2; authorityNotice?: { number: string; date: string }; actor?: string } = {},
+  ): Promise<Result<{ messageId: string; natures: number[] }>> {
+    const orgR = await this.getOrganisation(taxCode);
+    if (!orgR.ok) return orgR;
+    const org = orgR.value;
+    const planned: ErrorNoticeItem[] = [];
+    const originals: { id: string; date: string }[] = [];
+    for (const [i, item] of items.entries()) {
+      const o = await this.#original(taxCode, item.invoiceId);
+      if (!o.ok) return fail(o.problems.map((p) => ({ ...p, path: `items[${i}].${p.path}` })));
+      planned.push({
+        invoice: o.value.invoice,
+        error: item.error,
+        reason: item.reason,
+        ...(item.action !== undefined ? { action: item.action } : {}),
+      });
+      originals.push({ id: item.invoiceId, date: o.value.invoice.header.issueDate });
+    }
+    const now = this.#clock.now();
+    const plan = planErrorNotice(planned, {
+      date: instantToDate(now),
+      place: org.profile.place ?? "Hà Nội",
+      authority: {
+        code: org.profile.authorityCode ?? "10100",
+        name: org.profile.authorityName ?? "Cục Thuế",
+      },
+      ...(options.kind !== undefined ? { kind: options.kind } : {}),
+      ...(options.authorityNotice !== undefined ? { authorityNotice: options.authorityNotice } : {}),
+      id: "DLTBao",
+    });
+    if (!plan.ok) return plan;
+    const notice = { ...plan.value.notice, taxpayerName: org.name, taxCode };
+    let signer: Signer;
+    try {
+      signer = await this.#signer(taxCode);
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
+    const signed = await signAs(writeErrorNotice(notice), signer, "taxpayer");
+    if (!signed.ok) return fail(signed.problems);
+    const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
+    const message = this.#envelope(taxCode, 300, messageId, signed.value.xml);
+    const natures = plan.value.actions.map((a) => a.nature as number);
+    await inTransaction(this.#k, async (trx) => {
+      await this.#recordMessage(trx, taxCode, messageId, "out", 300, null, message, null, null, now);
+      await this.#archive.put(trx, {
+        taxCode,
+        kind: "form",
+        ref: messageId,
+        documentDate: instantToDate(now),
+        bytes: message,
+      });
+      for (const [i, o] of originals.entries()) {
+        const cur = await sql<{
+          state: InvoiceState;
+        }>`select state from seller.invoice where id = ${o.id}`.execute(trx);
+        const state = cur.rows[0]!.state;
+        await this.#event(
+          trx,
+          taxCode,
+          o.id,
+          state,
+          state,
+          options.actor,
+          { errorNotice: messageId, nature: natures[i] },
+          now,
+        );
+      }
+      await this.#outbox.enqueue(
+        { messageId, destination: this.#config.tvan, xml: message, orderingKey: taxCode },
+        trx,
+      );
+    });
+    return ok({ messageId, natures });
+  }
+
+  /** The authority's 301 on our 04/SS: per invoice received (1) or not (2); a received cancellation cancels. */
+  async #errorNoticeAnswer(
+    taxCode: string,
+    replyTo: string | undefined,
+    payload: string,
+    now: Date,
+  ): Promise<void> {
+    if (replyTo === undefined) return;
+    const blocks = [...payload.matchAll(/<HDon>([\s\S]*?)<\/HDon>/g)].map((m) => m[1]!);
+    await inTransaction(this.#k, async (trx) => {
+      for (const b of blocks) {
+        const pick = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(b)?.[1];
+        const template = pick("KHMSHDon");
+        const series = pick("KHHDon");
+        const number = pick("SHDon");
+        if (!template || !series || !number || !/^\d+$/.test(number)) continue;
+        const received = pick("TTTNCCQT") === "1";
+        const nature = pick("TCTBao");
+        const r = await sql<{ id: string; state: InvoiceState }>`select id, state from seller.invoice
+          where tax_code = ${taxCode} and template = ${template} and series = ${series} and number = ${number}`.execute(
+          trx,
+        );
+        const row = r.rows[0];
+        if (!row) continue;
+        const detail = {
+          errorNoticeAnswer: replyTo,
+          received,
+          nature: Number(nature),
+          reasons: received ? [] : reasonsIn(b),
+        };
+        if (received && nature === "1" && row.state !== "cancelled") {
+          await sql`update seller.invoice set state = 'cancelled', updated_at = ${now} where id = ${row.id}`.execute(
+            trx,
+          );
+          await this.#event(trx, taxCode, row.id, row.state, "cancelled", "authority", detail, now);
+        } else await this.#event(trx, taxCode, row.id, row.state, row.state, "authority", detail, now);
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Registration
+
+  /** Builds form 01/ĐKTĐ-HĐĐT from the organisation's profile and key, signs it and sends it (message 100). */
+  async register(
+    taxCode: string,
+    forms: RegistrationForms,
+    options: { kind?: 1 | 2 } = {},
+  ): Promise<Result<RegistrationView>> {
+    const orgR = await this.getOrganisation(taxCode);
+    if (!orgR.ok) return orgR;
+    const org = orgR.value;
+    let signer: Signer;
+    try {
+      signer = await this.#signer(taxCode);
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
+    const cert = parseCertificate(signer.certificate());
+    const p = org.profile;
+    // The form requires an e-mail (DCTDTu) and a phone of the contact: say so here, not in a 102 later.
+    const missing: Problem[] = [];
+    if (!(p.contactEmail ?? p.email))
+      missing.push(sellerProblem("SELLER_PROFILE_INCOMPLETE", "profile.email", { field: "email" }));
+    if (!(p.contactPhone ?? p.phone))
+      missing.push(sellerProblem("SELLER_PROFILE_INCOMPLETE", "profile.phone", { field: "phone" }));
+    if (missing.length > 0) return fail(missing);
+    const now = this.#clock.now();
+    const reg: Registration = {
+      id: "DLTKhai",
+      version: this.#config.version ?? "2.1.0",
+      form: "01/ĐKTĐ-HĐĐT",
+      title: "Tờ khai đăng ký/thay đổi thông tin sử dụng hóa đơn điện tử",
+      kind: options.kind ?? (org.registrationState === "accepted" ? 2 : 1),
+      taxpayerName: org.name,
+      taxCode,
+      authorityName: p.authorityName ?? "Cục Thuế",
+      authorityCode: p.authorityCode ?? "10100",
+      representativeName: p.representativeName ?? org.name,
+      contactName: p.contactName ?? p.representativeName ?? org.name,
+      contactAddress: p.contactAddress ?? org.address,
+      email: p.contactEmail ?? p.email ?? "",
+      contactPhone: p.contactPhone ?? p.phone ?? "",
+      place: p.place ?? "Hà Nội",
+      date: instantToDate(now),
+      invoiceForms: {
+        withCode: forms.withCode,
+        withoutCode: forms.withoutCode,
+        cashRegister: forms.cashRegister ?? false,
+      },
+      sending: {
+        difficultArea: false,
+        provincialProposal: false,
+        publicAssetAgency: false,
+        directToAuthority: false,
+        viaTransmission: true,
+      },
+      transfer: { full: true, summary: false },
+      invoiceTypes: {
+        vat: true,
+        sales: false,
+        publicAssets: false,
+        nationalReserve: false,
+        other: false,
+        documents: false,
+      },
+      certificates: [
+        {
+          index: 1,
+          issuer: cert.issuer.slice(0, 400),
+          serial: cert.serialNumber,
+          validFrom: instantToDateTime(cert.notBefore),
+          validTo: instantToDateTime(cert.notAfter),
+          action: 1,
+        },
+      ],
+      signatures: [{ name: "NNT", xml: "" }],
+    };
+    const signed = await signAs(writeRegistration(reg), signer, "taxpayer");
+    if (!signed.ok) return fail(signed.problems);
+    const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
+    const message = this.#envelope(taxCode, 100, messageId, signed.value.xml);
+    const id = await inTransaction(this.#k, async (trx) => {
+      const r = await sql<{ id: bigint }>`
+        insert into seller.registration (tax_code, message_id, state, invoice_forms, created_at)
+        values (${taxCode}, ${messageId}, 'sent', ${JSON.stringify(reg.invoiceForms)}::jsonb, ${now}) returning id`.execute(
+        trx,
+      );
+      const regId = String(r.rows[0]!.id);
+      await sql`update seller.organisation set registration_state = 'sent', updated_at = ${now}
+        where tax_code = ${taxCode} and registration_state <> 'accepted'`.execute(trx);
+      await this.#recordMessage(trx, taxCode, messageId, "out", 100, null, message, null, regId, now);
+      await this.#archive.put(trx, {
+        taxCode,
+        kind: "form",
+        ref: messageId,
+        documentDate: instantToDate(now),
+        bytes: message,
+      });
+      await this.#outbox.enqueue(
+        { messageId, destination: this.#config.tvan, xml: message, orderingKey: taxCode },
+        trx,
+      );
+      return regId;
+    });
+    const view = await this.registrations(taxCode);
+    return ok(view.find((v) => v.id === id)!);
+  }
+
+  async registrations(taxCode: string): Promise<RegistrationView[]> {
+    const r = await sql<{
+      id: bigint;
+      message_id: string;
+      state: string;
+      invoice_forms: RegistrationForms;
+      reasons: unknown[] | null;
+      created_at: Date;
+      decided_at: Date | null;
+    }>`select * from seller.registration where tax_code = ${taxCode} order by id desc`.execute(this.#k);
+    return r.rows.map((x) => ({
+      id: String(x.id),
+      messageId: x.message_id,
+      state: x.state,
+      forms: x.invoice_forms,
+      reasons: x.reasons,
+      createdAt: x.created_at.toISOString(),
+      decidedAt: x.decided_at?.toISOString() ?? null,
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Answers from the T-VAN
+
+  /**
+   * A message pushed by the T-VAN (an answer of the authority, a notice, or a 999 relayed): stored once
+   * by its id, acted on, and answered with a 999.
+   */
+  async receive(xml: string): Promise<TransportResult> {
+    const now = this.#clock.now();
+    const m = inspectMessage(xml);
+    const h = m.header;
+    const id = h.messageId;
+    const sender = h.sender ?? this.#config.tvan;
+    const receipt = (status: 0 | 1, reasons?: Reason[]) =>
+      writeMessage(
+        {
+          version: this.#config.version ?? "2.1.0",
+          sender: h.receiver && h.receiver.length > 0 ? h.receiver : this.partyFor(h.taxCode ?? ""),
+          receiver: sender,
+          type: 999,
+          messageId: newMessageId(
+            h.receiver && /^(?:[VK]?\d{10}(?:\d{3})?|TCT)$/.test(h.receiver) ? h.receiver : this.#config.tvan,
+            () => randomBytes(16).toString("hex"),
+          ),
+          ...(id !== undefined ? { replyTo: id } : {}),
+        },
+        writeTechnicalReceipt({
+          ...(id !== undefined ? { messageId: id } : {}),
+          sender,
+          receivedAt: instantToDateTime(now),
+          status,
+          ...(reasons ? { reasons } : {}),
+        }),
+      );
+    if (id === undefined || h.type === undefined || h.taxCode === undefined || !m.parsed) {
+      return delivered(
+        receipt(
+          1,
+          m.problems
+            .filter((p) => p.severity === "error")
+            .slice(0, 20)
+            .map((p) => ({
+              code: "1",
+              description: `${p.code} ${p.path}`.slice(0, 255),
+            })),
+        ),
+      );
+    }
+    const taxCode = h.taxCode;
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return delivered(receipt(1, [{ code: "2", description: `unknown seller ${taxCode}` }]));
+    const type = h.type;
+    const fresh = await inTransaction(this.#k, async (trx) => {
+      const added = await this.#recordMessage(
+        trx,
+        taxCode,
+        id,
+        "in",
+        type,
+        h.replyTo ?? null,
+        xml,
+        null,
+        null,
+        now,
+      );
+      if (added)
+        await this.#archive.put(trx, {
+          taxCode,
+          kind: type === 999 ? "receipt" : "notice",
+          ref: id,
+          documentDate: instantToDate(now),
+          bytes: xml,
+        });
+      return added;
+    });
+    if (fresh) {
+      const payload = m.payloads[0] ? m.parsed.source.slice(m.payloads[0].start, m.payloads[0].end) : "";
+      await this.#act(taxCode, h.type, h.replyTo, payload, now);
+    }
+    return delivered(receipt(0));
+  }
+
+  /** The effect of one answer. */
+  async #act(
+    taxCode: string,
+    type: number,
+    replyTo: string | undefined,
+    payload: string,
+    now: Date,
+  ): Promise<void> {
+    switch (type) {
+      case 102:
+      case 103:
+        return this.#registrationAnswer(taxCode, type, replyTo, payload, now);
+      case 105:
+        await sql`update seller.organisation set coded_only = true, updated_at = ${now} where tax_code = ${taxCode}`.execute(
+          this.#k,
+        );
+        return;
+      case 202:
+        return this.#coded(taxCode, replyTo, payload, now);
+      case 301:
+        return this.#errorNoticeAnswer(taxCode, replyTo, payload, now);
+      case 204:
+        return this.#refused(taxCode, replyTo, reasonsIn(payload), now);
+      case 999: {
+        // A relayed receipt: TTTNhan 1 means our message was not received.
+        if (!/<TTTNhan>1<\/TTTNhan>/.test(payload)) return;
+        const target = /<MTDiep>([^<]+)<\/MTDiep>/.exec(payload)?.[1] ?? replyTo;
+        return this.#notReceived(taxCode, target, reasonsIn(payload), now);
+      }
+      default:
+        return;
+    }
+  }
+
+  async #registrationAnswer(
+    taxCode: string,
+    type: 102 | 103,
+    replyTo: string | undefined,
+    payload: string,
+    now: Date,
+  ) {
+    if (replyTo === undefined) return;
+    const reg = await sql<{ id: bigint; invoice_forms: RegistrationForms }>`
+      select id, invoice_forms from seller.registration where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(
+      this.#k,
+    );
+    const row = reg.rows[0];
+    if (!row) return;
+    let state: string;
+    if (type === 102)
+      state = /<TTTNhan>1<\/TTTNhan>/.test(payload) || /<LDo>/.test(payload) ? "not_received" : "received";
+    else state = /<TTXNCQT>1<\/TTXNCQT>/.test(payload) ? "accepted" : "refused";
+    const reasons = state === "not_received" || state === "refused" ? reasonsIn(payload) : null;
+    await inTransaction(this.#k, async (trx) => {
+      await sql`update seller.registration set state = ${state}, reasons = ${reasons ? JSON.stringify(reasons) : null}::jsonb,
+          decided_at = ${type === 103 ? now : null}
+        where id = ${row.id} and state not in ('accepted', 'refused')`.execute(trx);
+      if (state === "accepted")
+        await sql`update seller.organisation set registration_state = 'accepted',
+            invoice_forms = ${JSON.stringify(row.invoice_forms)}::jsonb, updated_at = ${now}
+          where tax_code = ${taxCode}`.execute(trx);
+      else if (state === "refused")
+        // A refused registration that asked for no-code invoices binds the seller to coded ones.
+        await sql`update seller.organisation set
+            registration_state = case when registration_state = 'accepted' then registration_state else 'refused' end,
+            coded_only = coded_only or ${row.invoice_forms.withoutCode}, updated_at = ${now}
+          where tax_code = ${taxCode}`.execute(trx);
+      else
+        await sql`update seller.organisation set registration_state = ${state}, updated_at = ${now}
+          where tax_code = ${taxCode} and registration_state not in ('accepted')`.execute(trx);
+    });
+  }
+
+  async #coded(taxCode: string, replyTo: string | undefined, payload: string, now: Date): Promise<void> {
+    if (replyTo === undefined) return;
+    const r = await sql<{ id: string; state: InvoiceState; signed_xml: string | null; issue_date: string }>`
+      select id, state, signed_xml, issue_date from seller.invoice
+       where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(this.#k);
+    const row = r.rows[0];
+    if (!row) return;
+    if (row.state !== "waiting_for_code") return;
+    // The coded invoice must carry our signed data unchanged, and a code.
+    const code = /<MCCQT[^>]*>([^<]+)<\/MCCQT>/.exec(payload)?.[1];
+    const same = row.signed_xml !== null && dataElement(row.signed_xml) === dataElement(payload);
+    if (!code || !same) {
+      await this.#refused(
+        taxCode,
+        replyTo,
+        [{ code: "", description: "the coded invoice does not match the invoice sent" }],
+        now,
+      );
+      return;
+    }
+    const done = await inTransaction(this.#k, async (trx) => {
+      const u =
+        await sql`update seller.invoice set state = 'coded', coded_xml = ${payload}, authority_code = ${code},
+          updated_at = ${now} where id = ${row.id} and state = 'waiting_for_code'`.execute(trx);
+      if (Number(u.numAffectedRows ?? 0n) === 0) return false;
+      await this.#archive.put(trx, {
+        taxCode,
+        kind: "invoice",
+        ref: `${row.id}.coded`,
+        documentDate: row.issue_date,
+        bytes: payload,
+      });
+      await this.#event(
+        trx,
+        taxCode,
+        row.id,
+        "waiting_for_code",
+        "coded",
+        "authority",
+        { authorityCode: code },
+        now,
+      );
+      return true;
+    });
+    if (done) await this.#deliver(taxCode, row.id, "system");
+  }
+
+  async #refused(taxCode: string, replyTo: string | undefined, reasons: Reason[], now: Date): Promise<void> {
+    if (replyTo === undefined) return;
+    await inTransaction(this.#k, async (trx) => {
+      const r = await sql<{ id: string; state: InvoiceState }>`
+        update seller.invoice set state = 'refused', errors = ${JSON.stringify(reasons)}::jsonb, updated_at = ${now}
+         where tax_code = ${taxCode} and message_id = ${replyTo} and state = 'waiting_for_code'
+         returning id, state`.execute(trx);
+      const row = r.rows[0];
+      if (row)
+        await this.#event(trx, taxCode, row.id, "waiting_for_code", "refused", "authority", { reasons }, now);
+      // A no-code invoice's data refused: recorded in its history, its state stays.
+      else
+        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+          select tax_code, id, ${now}, state, state, 'authority', ${JSON.stringify({ dataRefused: reasons })}::jsonb
+            from seller.invoice where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(trx);
+    });
+  }
+
+  async #notReceived(
+    taxCode: string,
+    messageId: string | undefined,
+    reasons: Reason[],
+    now: Date,
+  ): Promise<void> {
+    if (messageId === undefined) return;
+    await this.#refused(taxCode, messageId, reasons, now);
+    await sql`update seller.registration set state = 'not_received', reasons = ${JSON.stringify(reasons)}::jsonb
+      where tax_code = ${taxCode} and message_id = ${messageId} and state = 'sent'`.execute(this.#k);
+  }
+
+  /**
+   * For the outbox worker's `onResult`: the T-VAN's synchronous 999 for a message of ours. A refusal
+   * (TTTNhan 1) marks the invoice refused or the registration not received.
+   */
+  async observeSend(messageId: string, result: TransportResult): Promise<void> {
+    if (!result.ok) return;
+    const m = inspectMessage(result.reply);
+    if (m.header.type !== 999 || !m.parsed || !m.payloads[0]) return;
+    const payload = m.parsed.source.slice(m.payloads[0].start, m.payloads[0].end);
+    if (!/<TTTNhan>1<\/TTTNhan>/.test(payload)) return;
+    const r = await sql<{
+      tax_code: string;
+    }>`select tax_code from seller.message where message_id = ${messageId}`.execute(this.#k);
+    const taxCode = r.rows[0]?.tax_code;
+    if (taxCode === undefined) return;
+    await this.#notReceived(taxCode, messageId, reasonsIn(payload), this.#clock.now());
+  }
+
+  /** How many of an organisation's invoices are in each state (dashboards, tests). */
+  async counts(taxCode: string): Promise<Record<string, number>> {
+    const r = await sql<{ state: string; n: bigint }>`select state, count(*) as n from seller.invoice
+      where tax_code = ${taxCode} group by state`.execute(this.#k);
+    return Object.fromEntries(r.rows.map((x) => [x.state, Number(x.n)]));
+  }
+
+  /** The database handle (for the composition root). */
+  get database(): Database {
+    return this.#db;
+  }
+}
