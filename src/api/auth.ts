@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { apiCodes } from "./codes.ts";
 import { sendProblem } from "./errors.ts";
 
-export type Role = "admin" | "inspector" | "buyer";
+export type Role = "admin" | "inspector" | "buyer" | "client";
 
 export interface ApiKey {
   /** Who holds it: an administrator's or inspector's id, or a buyer's tax code; written to the access log. */

@@ -12,6 +12,8 @@ import { registerArchiveCommands } from "./archive-commands.ts";
 import { checkFiles, type SignatureChecker } from "./check.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerSigningCommands } from "./signing-commands.ts";
+import { registerStartCommand } from "./start.ts";
+import { registerTvanCommands } from "./tvan-commands.ts";
 
 export function buildProgram(): Command {
   const program = new Command("hddt")
@@ -82,6 +84,8 @@ export function buildProgram(): Command {
   registerSigningCommands(program);
   registerServeCommands(program);
   registerArchiveCommands(program);
+  registerStartCommand(program);
+  registerTvanCommands(program);
 
   // Without a command (as `npm start` runs it until the server exists): the help, and success.
   program.action(() => {

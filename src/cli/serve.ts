@@ -8,9 +8,10 @@
  * The authority also gets `/authority/outbox/{party}` (what waits for a T-VAN, admin key) and
  * `/authority/health` (the connection check `HttpTransport` uses); see `startTransmission` for the T-VAN's
  * routes. Configuration that must not sit on a command line comes from the environment:
- * - `HDDT_API_KEYS`: keys for the protected routes, comma-separated `role:name:key` (role admin, inspector
- *   or buyer; for a buyer, name is its tax code; keys at least 16 characters). Without it, protected routes
- *   answer 401.
+ * - `HDDT_API_KEYS`: keys for the protected routes, comma-separated `role:name:key` (role admin, inspector,
+ *   buyer, or client of the T-VAN; for a buyer, name is its tax code; for a client, its party code: a
+ *   seller's MST, a provider's code, TCT for the authority; keys at least 16 characters). Without it,
+ *   protected routes answer 401.
  * - `HDDT_P12_PASSWORD`: password of the authority's PKCS#12 file (default: the development CA's).
  * - `HDDT_AUTHORITY_API_KEY` (transmission): the authority's admin key, to pull the authority's replies.
  * - `HDDT_CODE_SECRET`: the secret the MCCQT codes are made with (at least 32 characters). Without it, a
@@ -21,7 +22,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { z } from "zod";
@@ -38,8 +38,8 @@ import {
 } from "../signing/dev-ca.ts";
 import { pkcs12Signer } from "../signing/pkcs12.ts";
 import { type Database, migrate, openDatabase } from "../store/index.ts";
+import { registerTvanRoutes } from "../transmission/http.ts";
 import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
-import { messageListener } from "../transport/http-listener.ts";
 import { Outbox } from "../transport/outbox.ts";
 import { HttpTransport } from "../transport/transport.ts";
 import { OutboxWorker } from "../transport/worker.ts";
@@ -50,7 +50,7 @@ export type ServePart = (typeof SERVE_PARTS)[number];
 /** Parts that can be served today. */
 const READY: ReadonlySet<ServePart> = new Set(["authority", "transmission", "all"]);
 
-const ROLES: readonly Role[] = ["admin", "inspector", "buyer"];
+const ROLES: readonly Role[] = ["admin", "inspector", "buyer", "client"];
 
 /** Reads `role:name:key,…` (HDDT_API_KEYS). Throws a RangeError naming the entry at fault. */
 export function parseApiKeys(text: string | undefined): ApiKey[] {
@@ -60,7 +60,7 @@ export function parseApiKeys(text: string | undefined): ApiKey[] {
     const key = rest.join(":");
     if (!role || !ROLES.includes(role as Role) || !name || !key)
       throw new RangeError(
-        `HDDT_API_KEYS entry ${i + 1} is not role:name:key with role admin, inspector or buyer`,
+        `HDDT_API_KEYS entry ${i + 1} is not role:name:key with role admin, inspector, buyer or client`,
       );
     return { role: role as Role, name, key };
   });
@@ -219,6 +219,9 @@ export interface TransmissionOptions {
   readonly retryCapMs?: number;
   /** Real-time wait between pulls of the authority's replies when none came. Default 200 ms. */
   readonly pullIdleMs?: number;
+  /** Keys of the T-VAN's clients (role client, named by party code) and operators (role admin). */
+  readonly apiKeys?: readonly ApiKey[];
+  readonly logger?: boolean;
 }
 
 export interface RunningTransmission {
@@ -229,28 +232,15 @@ export interface RunningTransmission {
   close(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-const SELLER_REPLIES = /^\/tvan\/sellers\/([0-9-]{10,14})\/replies$/;
-const RECONCILIATION = /^\/tvan\/reconciliation\/(\d{4}-\d{2}-\d{2})$/;
-
 /**
- * The T-VAN as its own process: sellers post to `/tvan/messages`, the authority may push to
- * `/tvan/authority/messages`; an OutboxWorker drains to the authority over HTTP, and a loop pulls the
- * authority's replies for this T-VAN (`/authority/outbox/{party}`) into `receiveFromAuthority`.
- * Read routes: `GET /tvan/sellers/{taxCode}/replies?since=&limit=` (the sellers' pull API),
- * `GET /tvan/outbox/counts`, `GET /tvan/outbox?state=`, `GET /tvan/reconciliation/{date}`, `GET /tvan/events`.
+ * The T-VAN as its own process: the routes of src/transmission/http.ts (sellers post to `/tvan/messages`
+ * with a client key, operators use the admin routes); an OutboxWorker drains to the authority over HTTP,
+ * and a loop pulls what the authority's outbox holds for this T-VAN (`/authority/outbox/{party}`: answers,
+ * and maintenance notices that hold forwarding during their window) into `receiveFromAuthority`.
  */
 export async function startTransmission(options: TransmissionOptions): Promise<RunningTransmission> {
   const db = await openDatabase(options.database !== undefined ? { url: options.database } : {});
-  let server: Server | undefined;
+  let app: HttpApp | undefined;
   try {
     await migrate(db, "tvan");
     const authorityBase = `${options.authorityUrl.replace(/\/$/, "")}/authority`;
@@ -284,10 +274,6 @@ export async function startTransmission(options: TransmissionOptions): Promise<R
         void tvan.observeSend(m.destination, r).catch(() => undefined);
       },
     });
-    const messages = messageListener({
-      "/tvan": tvan.sellerEndpoint,
-      "/tvan/authority": tvan.authorityEndpoint,
-    });
     const headers: Record<string, string> = options.authorityApiKey
       ? { "x-api-key": options.authorityApiKey }
       : {};
@@ -303,13 +289,14 @@ export async function startTransmission(options: TransmissionOptions): Promise<R
       }
       const body = (await res.json()) as { items: Array<{ messageId: string; xml: string }> };
       if (body.items.length === 0) return 0;
-      // One at a time, in the authority's order, so a seller reads its answers in the order they were
-      // sent. Everything taken is acknowledged: a repeat is a duplicate to the T-VAN, and a message it
-      // cannot read would not become readable by pulling it again.
+      // All of a page at once: they queue in the authority's order and are stored by group commit, so a
+      // seller's delivery numbers follow that order. Everything taken is acknowledged: a repeat is a
+      // duplicate to the T-VAN, and a message it cannot read would not become readable by pulling again.
       const taken: string[] = [];
-      for (const item of body.items) {
-        const o = await tvan.receiveFromAuthority(item.xml);
-        if (o.status === "unreadable")
+      const outcomes = await Promise.all(body.items.map((item) => tvan.receiveFromAuthority(item.xml)));
+      for (let i = 0; i < body.items.length; i++) {
+        const item = body.items[i]!;
+        if (outcomes[i]!.status === "unreadable")
           process.emitWarning(`hddt transmission: unreadable message ${item.messageId} from the authority`);
         taken.push(item.messageId);
       }
@@ -334,72 +321,17 @@ export async function startTransmission(options: TransmissionOptions): Promise<R
         if (n === 0 && !stopping) await new Promise((r) => setTimeout(r, idle));
       }
     })();
-    const route = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-      if (req.method !== "GET") return false;
-      const url = new URL(req.url ?? "/", "http://x");
-      let m = SELLER_REPLIES.exec(url.pathname);
-      if (m) {
-        const since = url.searchParams.get("since") ?? undefined;
-        const limit = Number(url.searchParams.get("limit") ?? "100");
-        if (since !== undefined && !/^\d+$/.test(since)) {
-          json(res, 400, { reason: "since must be a cursor" });
-          return true;
-        }
-        const items = await tvan.pendingFor(m[1]!, since, Number.isFinite(limit) ? limit : 100);
-        json(res, 200, { items, next: items.at(-1)?.cursor ?? since ?? null });
-        return true;
-      }
-      m = RECONCILIATION.exec(url.pathname);
-      if (m) {
-        const r = await tvan.countsFor(m[1]!);
-        json(res, r.ok ? 200 : 400, r.ok ? r.value : { problems: r.problems });
-        return true;
-      }
-      if (url.pathname === "/tvan/outbox/counts") {
-        json(res, 200, await outbox.counts());
-        return true;
-      }
-      if (url.pathname === "/tvan/outbox") {
-        const state = url.searchParams.get("state");
-        const after = url.searchParams.get("after");
-        const limit = Number(url.searchParams.get("limit") ?? "100");
-        json(res, 200, {
-          items: await outbox.list({
-            ...(state === "pending" || state === "in_flight" || state === "sent" || state === "dead"
-              ? { state }
-              : {}),
-            ...(after !== null && /^\d+$/.test(after) ? { afterId: after } : {}),
-            ...(Number.isInteger(limit) ? { limit } : {}),
-          }),
-        });
-        return true;
-      }
-      if (url.pathname === "/tvan/events") {
-        json(res, 200, { items: await tvan.events(url.searchParams.get("since") ?? undefined) });
-        return true;
-      }
-      return false;
-    };
-    server = createServer((req, res) => {
-      route(req, res)
-        .then((done) => {
-          if (!done) messages(req, res);
-        })
-        .catch((error: unknown) => {
-          if (!res.headersSent) json(res, 500, { reason: (error as Error).message });
-          else res.destroy();
-        });
+    const web = await buildServer({
+      logger: options.logger ?? false,
+      clock: db.clock,
+      title: "hddt: T-VAN (transmission)",
     });
-    const s = server;
-    await new Promise<void>((resolve, reject) => {
-      s.once("error", reject);
-      s.listen(options.port, options.host, () => resolve());
-    });
+    app = web;
+    registerTvanRoutes(web, { tvan, outbox, keys: new ApiKeys(options.apiKeys ?? []), clock: db.clock });
+    const url = await web.listen({ port: options.port, host: options.host });
     worker.start();
-    const address = s.address();
-    const port = typeof address === "object" && address ? address.port : options.port;
     return {
-      url: `http://${options.host}:${port}`,
+      url,
       db,
       tvan,
       outbox,
@@ -407,12 +339,12 @@ export async function startTransmission(options: TransmissionOptions): Promise<R
         stopping = true;
         await worker.stop();
         await pulling;
-        await new Promise<void>((r) => s.close(() => r()));
+        await web.close();
         await db.close();
       },
     };
   } catch (error) {
-    server?.close();
+    await app?.close();
     await db.close();
     throw error;
   }
@@ -483,6 +415,7 @@ export function registerServeCommands(program: Command): void {
           authorityUrl: opts.authorityUrl,
           party: opts.party,
           devCaDir: opts.devCa,
+          apiKeys,
           ...(cap !== undefined && Number.isInteger(cap) && cap > 0 ? { retryCapMs: cap } : {}),
           ...(opts.database !== undefined ? { database: opts.database } : {}),
           ...(process.env.HDDT_AUTHORITY_API_KEY !== undefined

@@ -9,13 +9,22 @@ import {
 } from "./messages.ts";
 
 describe("message type catalogue", () => {
-  it("knows every type of reference §5.2 that a source names", () => {
+  it("knows every type of reference §5.2 that a source names, and hddt's own 950", () => {
     const expected = [
       100, 101, 102, 103, 104, 105, 106, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 400, 500, 501,
-      503, 504, 505, 506, 507, 600, 601, 602, 603, 901, 902, 999, -1, -2,
+      503, 504, 505, 506, 507, 600, 601, 602, 603, 901, 902, 950, 999, -1, -2,
     ];
     expect([...messageTypes.keys()].sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
     expect(MESSAGE_TYPE_CODES).toHaveLength(expected.length);
+  });
+
+  it("marks 950 (maintenance notice) as hddt's own, from the authority to a T-VAN, signed by the authority", () => {
+    expect(messageTypeInfo(950)).toMatchObject({
+      from: "authority",
+      to: "transmission",
+      hddtDefined: true,
+      signedBy: ["authority"],
+    });
   });
 
   it("does not invent a meaning for 502, which no source names", () => {

@@ -54,7 +54,7 @@ export interface MessageTypeInfo {
 /** Every message type hddt knows, in catalogue order. */
 export const MESSAGE_TYPE_CODES = [
   100, 101, 102, 103, 104, 105, 106, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 400, 500, 501,
-  503, 504, 505, 506, 507, 600, 601, 602, 603, 901, 902, 999, -1, -2,
+  503, 504, 505, 506, 507, 600, 601, 602, 603, 901, 902, 950, 999, -1, -2,
 ] as const;
 
 export type MessageTypeCode = (typeof MESSAGE_TYPE_CODES)[number];
@@ -407,6 +407,20 @@ const ENTRIES: Record<MessageTypeCode, Entry> = {
     payload: "BCDSoat",
     many: false,
     signedBy: [],
+    hddtDefined: true,
+  },
+  950: {
+    // hddt's own (forms/maintenance-notice.ts): the authority announces a maintenance window to a T-VAN.
+    replyTo: "absent",
+    taxCode: "absent",
+    count: "required",
+    from: CQT,
+    to: TCTN,
+    vi: "Thông báo lịch bảo trì hệ thống của cơ quan thuế",
+    en: "Maintenance window announced by the tax authority",
+    payload: "TBao",
+    many: false,
+    signedBy: [CQT],
     hddtDefined: true,
   },
   999: {

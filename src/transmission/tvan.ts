@@ -26,19 +26,33 @@
  * so the authority's error receipts reach the seller and its "unavailable until" answers become events.
  * Storing is grouped: concurrent receives share one transaction (see `#store`).
  *
- * Maintenance: `announceMaintenance` records the authority's notice as an event and holds the outbox from
- * the window's start (messages due before it are still sent: the backlog flushes while workers run); after
- * its end the outbox worker runs the connection check and resumes, and `events` then reports the resumption.
+ * Ordering (outbox `orderingKey` = the seller's MST, see src/transport/outbox.ts): only what depends on each
+ * other waits. A registration or its change (100, 101) and a notice of erroneous invoices (300) are
+ * barriers: they go after every earlier message of their seller and before every later one. Everything
+ * else (invoices…) waits only for the seller's earlier barriers, so one seller's invoices are forwarded in
+ * parallel. A replacement or adjustment (an HDon with TTHDLQuan) is also sent after the message that carried
+ * the invoice it corrects (`after`, found by `invoice_key` = template|series|number among the messages
+ * received before it or in the same batch).
+ *
+ * Pull cursor: the authority's messages for a seller carry a per-seller delivery number taken under a row
+ * lock held until commit, so a poller passing its last cursor misses nothing (see `deliverySequences`).
+ *
+ * Maintenance: the authority announces a window with a notice (950, hddt/TB-BTHT) the T-VAN pulls from the
+ * authority's outbox like any message (or `announceMaintenance` directly). The T-VAN records it as an event
+ * for itself and for every connected seller or provider, and holds the outbox from the window's start
+ * (messages due before it are still sent: the backlog flushes while workers run); after its end the outbox
+ * worker runs the connection check and resumes, and `events` then reports the resumption to each party.
  *
  * Reconciliation (901/902): `countsFor(date)` counts the messages exchanged with the authority on a day
  * (GMT+7): direction 1, forwarded messages by the time the authority took them; direction 2, the authority's
- * messages by the time they arrived. 999/−1 receipts and the 901/902 reports themselves are not counted. `reconcile` compares with the
+ * messages by the time they arrived. 999/−1 receipts, the 901/902 reports themselves and the maintenance
+ * notices (950, an hddt extension) are not counted. `reconcile` compares with the
  * authority's report and lists the differences.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { type QueryExecutorProvider, sql } from "kysely";
 import type { Clock } from "../domain/clock.ts";
-import { instantToDateTime, isDate, startOfDateInstant } from "../domain/dates.ts";
+import { dateTimeToInstant, instantToDateTime, isDate, startOfDateInstant } from "../domain/dates.ts";
 import { defineCodes, makeProblem, type Problem, type Result } from "../domain/problem.ts";
 import {
   inspectMessage,
@@ -51,6 +65,7 @@ import {
   writeMessage,
 } from "../format/envelope.ts";
 import type { Reason } from "../format/forms/common.ts";
+import { MAINTENANCE_NOTICE_TYPE, readMaintenanceNotice } from "../format/forms/maintenance-notice.ts";
 import {
   type ReconciliationEntry,
   type ReconciliationReport,
@@ -58,12 +73,12 @@ import {
   writeTechnicalReceipt,
 } from "../format/forms/receipt.ts";
 import { type MessageTypeCode, messageTypeInfo } from "../format/messages.ts";
-import { XmlWriter } from "../format/xml.ts";
+import { type XmlElement, XmlWriter } from "../format/xml.ts";
 import type { VerifyOptions } from "../signing/verify.ts";
 import { verifyDocument } from "../signing/verify.ts";
 import type { Database } from "../store/database.ts";
 import { inTransaction } from "../store/transaction.ts";
-import type { MaintenanceWindow, Outbox, OutgoingMessage } from "../transport/outbox.ts";
+import type { MaintenanceRecord, MaintenanceWindow, Outbox, OutgoingMessage } from "../transport/outbox.ts";
 import {
   type CheckResult,
   delivered,
@@ -101,6 +116,14 @@ export const tvanCodes = defineCodes({
   TVAN_RECONCILIATION_WRONG_DATE: {
     vi: "Báo cáo đối soát là của ngày {found}, không phải ngày {date}",
     en: "The reconciliation report is for {found}, not {date}",
+  },
+  TVAN_SENDER_NOT_KEY_HOLDER: {
+    vi: 'Thông điệp gửi với MNGui "{value}" nhưng khóa API là của "{holder}"',
+    en: 'The message is sent as "{value}" (MNGui) but the API key belongs to "{holder}"',
+  },
+  TVAN_NOT_YOUR_SELLER: {
+    vi: 'Khóa API của "{holder}" không được xem dữ liệu của người nộp thuế {taxCode}',
+    en: 'The API key of "{holder}" may not read the data of taxpayer {taxCode}',
   },
   TVAN_BAD_DATE: {
     vi: 'Ngày "{value}" không đúng định dạng YYYY-MM-DD',
@@ -221,6 +244,8 @@ export type TvanEventKind = "maintenance_announced" | "maintenance_resumed" | "a
 export interface TvanEvent {
   readonly cursor: string;
   readonly kind: TvanEventKind;
+  /** The connected seller or provider the event is for; null: the T-VAN's own record. */
+  readonly party: PartyAddress | null;
   readonly at: Date;
   readonly destination: PartyAddress | null;
   readonly startsAt: Date | null;
@@ -257,10 +282,11 @@ interface MessageRow {
   forward_id: string | null;
   forward_xml: string | null;
   original_id: string | null;
+  delivery_seq: bigint | null;
 }
 
 const MESSAGE_COLUMNS = `id, message_id, kind, status, type, sender, receiver, tax_code, reply_to, origin,
-  destination, xml, received_at, receipt, forward_id, forward_xml, original_id`;
+  destination, xml, received_at, receipt, forward_id, forward_xml, original_id, delivery_seq`;
 
 function toStored(r: MessageRow): StoredMessage {
   return {
@@ -286,7 +312,7 @@ function toStored(r: MessageRow): StoredMessage {
 
 function toReply(r: MessageRow): SellerReply {
   return {
-    cursor: String(r.id),
+    cursor: String(r.delivery_seq ?? r.id),
     messageId: r.forward_id ?? r.message_id,
     authorityMessageId: r.message_id,
     type: r.type as MessageTypeCode | null,
@@ -426,6 +452,8 @@ export class TvanService {
     const sender = h.sender ?? "";
     const receipt = this.#receipt(id, sender, now, problems);
     const forwardId = ok ? derivedMessageId(this.#party, "forward", id) : null;
+    const invoice =
+      ok && m.payloads.length === 1 && m.parsed ? invoiceKeys(m.parsed.source, m.payloads[0]!) : undefined;
     const forwardXml =
       forwardId === null
         ? null
@@ -454,15 +482,19 @@ export class TvanService {
         forwardXml,
         null,
         ok ? null : JSON.stringify(problems.map((p) => ({ code: p.code, path: p.path }))),
+        invoice?.own ?? null,
       ],
       forwardId !== null && forwardXml !== null
         ? {
             messageId: forwardId,
             destination: this.#authority,
             xml: forwardXml,
-            ...(h.taxCode === undefined ? {} : { orderingKey: h.taxCode }),
+            ...(h.taxCode === undefined
+              ? {}
+              : { orderingKey: h.taxCode, barrier: BARRIER_TYPES.has(h.type ?? 0) }),
           }
         : undefined,
+      invoice,
     );
     if (!stored) return this.#duplicate(id);
     return { status: ok ? "accepted" : "rejected", messageId: id, receipt, problems };
@@ -478,7 +510,11 @@ export class TvanService {
     const h = m.header;
     const id = h.messageId;
     if (id === undefined || !isMessageId(id)) return this.#unreadable(m, now);
-    const problems: Problem[] = [...m.problems];
+    // The maintenance notice is an hddt extension the envelope's catalogue does not list.
+    const isNotice = m.typeText?.trim() === String(MAINTENANCE_NOTICE_TYPE);
+    const problems: Problem[] = isNotice
+      ? m.problems.filter((p) => p.code !== "ENVELOPE_UNKNOWN_TYPE")
+      : [...m.problems];
     if (h.sender !== undefined && h.sender !== this.#authority) {
       problems.push(
         makeProblem(tvanCodes, "TVAN_NOT_FROM_AUTHORITY", "/TDiep/TTChung/MNGui", {
@@ -515,6 +551,7 @@ export class TvanService {
       if (!inserted) return this.#duplicate(id);
       return { status: "rejected", messageId: id, receipt, problems };
     }
+    if (isNotice) return this.#maintenanceNotice(m, xml, id, sender, now, receipt);
     // Which seller: the message answered, or (a notice of the authority) the seller's last known party.
     let original: { message_id: string; sender: string; tax_code: string | null } | undefined;
     if (h.replyTo !== undefined) {
@@ -592,9 +629,13 @@ export class TvanService {
    * `MAX_PARALLEL_FLUSHES` transactions run, new rows wait and go together in the next one (group commit),
    * so one busy seller's stream costs a few transactions, not one per message.
    */
-  #store(row: readonly unknown[], outgoing: OutgoingMessage | undefined): Promise<boolean> {
+  #store(
+    row: readonly unknown[],
+    outgoing: OutgoingMessage | undefined,
+    invoice?: InvoiceKeys,
+  ): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ row, outgoing, resolve, reject });
+      this.#queue.push({ row, outgoing, related: invoice?.related, resolve, reject });
       this.#kick();
     });
   }
@@ -626,9 +667,15 @@ export class TvanService {
         const added = await insertMessages(
           trx,
           rows.map((p) => p.row),
+          await deliverySequences(trx, rows),
         );
+        const after = await correctedMessages(trx, rows);
         const out: OutgoingMessage[] = [];
-        for (const p of rows) if (p.outgoing && added.has(p.row[0] as string)) out.push(p.outgoing);
+        for (const p of rows) {
+          if (!p.outgoing || !added.has(p.row[0] as string)) continue;
+          const first = p.related === undefined ? undefined : after.get(`${p.row[6]}\n${p.related}`);
+          out.push(first === undefined ? p.outgoing : { ...p.outgoing, after: first });
+        }
         if (out.length > 0) await this.#outbox.enqueue(out, trx);
         return added;
       });
@@ -743,6 +790,16 @@ export class TvanService {
     return row ? toStored(row) : undefined;
   }
 
+  /** Whether `party` may read `taxCode`'s replies: it is that seller, or it sent a message for it. */
+  async servesSeller(party: PartyAddress, taxCode: string): Promise<boolean> {
+    if (party === taxCode) return true;
+    const r = await this.#db.pool.query(
+      "select 1 from tvan.message where kind = 'seller' and sender = $1 and tax_code = $2 limit 1",
+      [party, taxCode],
+    );
+    return r.rows.length > 0;
+  }
+
   /** The authority's answers to the seller's message `messageId`, in arrival order. */
   async repliesFor(messageId: string): Promise<SellerReply[]> {
     const r = await this.#db.pool.query<MessageRow>(
@@ -754,13 +811,15 @@ export class TvanService {
 
   /**
    * The authority's messages for a seller after the cursor `since` (a reply's `cursor`; none: from the
-   * start), oldest first. A poller that passes the last cursor it saw gets each reply once.
+   * start), in the order they were committed. A poller that passes the last cursor it saw gets each reply
+   * once, and never skips one: the cursor is the seller's delivery number, taken under a lock held until
+   * commit (see `deliverySequences`), not the row id, which an earlier transaction may commit after a later.
    */
   async pendingFor(sellerTaxCode: string, since?: string, limit = 100): Promise<SellerReply[]> {
     const r = await this.#db.pool.query<MessageRow>(
       `select ${MESSAGE_COLUMNS} from tvan.message
-       where kind = 'authority' and tax_code = $1 and status <> 'rejected' and id > $2
-       order by id limit $3`,
+       where tax_code = $1 and delivery_seq > $2 and kind = 'authority' and status <> 'rejected'
+       order by delivery_seq limit $3`,
       [sellerTaxCode, since ?? "0", Math.min(Math.max(limit, 1), 1000)],
     );
     return r.rows.map(toReply);
@@ -775,12 +834,78 @@ export class TvanService {
    */
   async announceMaintenance(window: Omit<MaintenanceWindow, "destination">): Promise<TvanEvent> {
     const w = await this.#outbox.announceMaintenance({ ...window, destination: this.#authority });
+    // One event for the T-VAN itself (party null) and one for each connected seller or provider.
     const r = await this.#db.pool.query<EventRow>(
-      `insert into tvan.event (kind, at, destination, window_id, starts_at, ends_at, notice)
-       values ('maintenance_announced', $1, $2, $3, $4, $5, $6) returning ${EVENT_COLUMNS}`,
+      `insert into tvan.event (kind, at, destination, window_id, starts_at, ends_at, notice, party)
+       select 'maintenance_announced', $1, $2, $3, $4, $5, $6, p.party
+       from (select null::text as party union all (${CONNECTED_PARTIES})) p
+       on conflict do nothing
+       returning ${EVENT_COLUMNS}`,
       [w.announcedAt, w.destination, w.id, w.startsAt, w.endsAt, w.notice ?? null],
     );
-    return toEvent(r.rows[0]!);
+    const own = r.rows.find((e) => e.party === null) ?? r.rows[0];
+    if (!own) throw new Error(`no event recorded for maintenance window ${w.id}`);
+    return toEvent(own);
+  }
+
+  /** The maintenance windows of the authority the T-VAN knows of, newest first. */
+  maintenanceWindows(limit = 100): Promise<MaintenanceRecord[]> {
+    return this.#outbox.windows(this.#authority, limit);
+  }
+
+  /**
+   * A notice of the authority (message 950, hddt/TB-BTHT) announcing a window: archived like any message
+   * for the T-VAN, then the window is announced (outbox hold and events) unless it was already. A notice
+   * whose content cannot be read is kept as unmatched and announces nothing.
+   */
+  async #maintenanceNotice(
+    m: MessageInspection,
+    xml: string,
+    id: string,
+    sender: string,
+    now: Date,
+    receipt: string,
+  ): Promise<ReceiveOutcome> {
+    const payload = m.payloads[0];
+    const notice = payload && m.parsed ? readMaintenanceNotice(payload, m.parsed.source) : undefined;
+    const startsAt = notice?.ok ? dateTimeToInstant(notice.value.startsAt) : undefined;
+    const endsAt = notice?.ok ? dateTimeToInstant(notice.value.endsAt) : undefined;
+    const readable = startsAt !== undefined && endsAt !== undefined && endsAt > startsAt;
+    const h = m.header;
+    const stored = await this.#store(
+      [
+        id,
+        "authority",
+        readable ? "accepted" : "unmatched",
+        MAINTENANCE_NOTICE_TYPE,
+        sender,
+        h.receiver ?? "",
+        null,
+        null,
+        sender,
+        readable ? this.#party : null,
+        xml,
+        now,
+        receipt,
+        null,
+        null,
+        null,
+        notice && !notice.ok
+          ? JSON.stringify(notice.problems.map((p) => ({ code: p.code, path: p.path })))
+          : null,
+      ],
+      undefined,
+    );
+    // Also for a repeat: the window may not have been recorded if the process stopped right after storing.
+    if (readable) {
+      const known = await this.#db.pool.query(
+        "select 1 from tvan.maintenance_window where destination = $1 and notice = $2 limit 1",
+        [this.#authority, xml],
+      );
+      if (known.rows.length === 0) await this.announceMaintenance({ startsAt, endsAt, notice: xml });
+    }
+    if (!stored) return this.#duplicate(id);
+    return { status: readable ? "accepted" : "unmatched", messageId: id, receipt, problems: [] };
   }
 
   /** The connection check of the authority (the outbox worker runs it after a window by itself). */
@@ -788,20 +913,26 @@ export class TvanService {
     return this.#transport.check(this.#authority);
   }
 
-  /** Events after the cursor `since`, oldest first; windows resumed since the last call are added first. */
-  async events(since?: string): Promise<TvanEvent[]> {
+  /**
+   * Events after the cursor `since`, oldest first; windows resumed since the last call are added first.
+   * With `party`: that party's events and the T-VAN's own (party null); without: all.
+   */
+  async events(since?: string, party?: PartyAddress, limit = 1000): Promise<TvanEvent[]> {
     await this.#db.pool.query(
-      `insert into tvan.event (kind, at, destination, window_id, starts_at, ends_at, notice)
-       select 'maintenance_resumed', w.resumed_at, w.destination, w.id, w.starts_at, w.ends_at, w.notice
+      `insert into tvan.event (kind, at, destination, window_id, starts_at, ends_at, notice, party)
+       select 'maintenance_resumed', w.resumed_at, w.destination, w.id, w.starts_at, w.ends_at, null, a.party
        from tvan.maintenance_window w
+         join tvan.event a on a.kind = 'maintenance_announced' and a.window_id = w.id
        where w.resumed_at is not null
          and not exists (select 1 from tvan.event e where e.kind = 'maintenance_resumed' and e.window_id = w.id)
-       order by w.resumed_at, w.id
-       on conflict (kind, window_id) do nothing`,
+       order by w.resumed_at, w.id, a.id
+       on conflict do nothing`,
     );
     const r = await this.#db.pool.query<EventRow>(
-      `select ${EVENT_COLUMNS} from tvan.event where id > $1 order by id`,
-      [since ?? "0"],
+      `select ${EVENT_COLUMNS} from tvan.event
+       where id > $1 and ($2::text is null or party = $2 or party is null)
+       order by id limit $3`,
+      [since ?? "0", party ?? null, Math.min(Math.max(limit, 1), 1000)],
     );
     return r.rows.map(toEvent);
   }
@@ -825,7 +956,7 @@ export class TvanService {
        where o.destination = $1 and o.state = 'sent' and o.sent_at >= $2 and o.sent_at < $3
        union all
        select type, 2 as direction, message_id from tvan.message
-       where kind = 'authority' and type is not null and type not in (901, 902, 999, -1)
+       where kind = 'authority' and type is not null and type not in (901, 902, 999, -1, 950)
          and received_at >= $2 and received_at < $3`,
       [this.#authority, from, to],
     );
@@ -942,6 +1073,7 @@ const RECONCILIATION_TYPES: ReadonlySet<number> = new Set([901, 902]);
 interface EventRow {
   id: bigint;
   kind: TvanEventKind;
+  party: string | null;
   at: Date;
   destination: string | null;
   starts_at: Date | null;
@@ -949,12 +1081,13 @@ interface EventRow {
   notice: string | null;
 }
 
-const EVENT_COLUMNS = "id, kind, at, destination, starts_at, ends_at, notice";
+const EVENT_COLUMNS = "id, kind, party, at, destination, starts_at, ends_at, notice";
 
 function toEvent(r: EventRow): TvanEvent {
   return {
     cursor: String(r.id),
     kind: r.kind,
+    party: r.party,
     at: r.at,
     destination: r.destination,
     startsAt: r.starts_at,
@@ -966,6 +1099,8 @@ function toEvent(r: EventRow): TvanEvent {
 interface PendingRow {
   readonly row: readonly unknown[];
   readonly outgoing: OutgoingMessage | undefined;
+  /** For a replacement or adjustment: the invoice key of the invoice it corrects. */
+  readonly related: string | undefined;
   readonly resolve: (inserted: boolean) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -973,24 +1108,132 @@ interface PendingRow {
 const MAX_BATCH = 500;
 const MAX_PARALLEL_FLUSHES = 4;
 
-/** Adds rows to the archive (each row: the 17 values in column order); returns the ids actually added. */
+/**
+ * Adds rows to the archive (each row: the 17 values in column order, then the invoice key) with their
+ * delivery numbers; returns the ids actually added.
+ */
 async function insertMessages(
   ex: QueryExecutorProvider,
   rows: readonly (readonly unknown[])[],
+  seqs: readonly (string | null)[],
 ): Promise<Set<string>> {
   const col = (i: number) => rows.map((r) => r[i] ?? null);
   const at = rows.map((r) => (r[11] as Date).toISOString());
   const r = await sql<{ message_id: string }>`
     insert into tvan.message (message_id, kind, status, type, sender, receiver, tax_code, reply_to, origin,
-      destination, xml, received_at, receipt, forward_id, forward_xml, original_id, problems)
-    select c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16::jsonb
+      destination, xml, received_at, receipt, forward_id, forward_xml, original_id, problems, invoice_key,
+      delivery_seq)
+    select c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16::jsonb, c17, c18
     from unnest(${col(0)}::text[], ${col(1)}::text[], ${col(2)}::text[], ${col(3)}::int[], ${col(4)}::text[],
       ${col(5)}::text[], ${col(6)}::text[], ${col(7)}::text[], ${col(8)}::text[], ${col(9)}::text[],
       ${col(10)}::text[], ${at}::timestamptz[], ${col(12)}::text[], ${col(13)}::text[], ${col(14)}::text[],
-      ${col(15)}::text[], ${col(16)}::text[])
-      as u(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16)
+      ${col(15)}::text[], ${col(16)}::text[], ${col(17)}::text[], ${seqs}::bigint[])
+      as u(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18)
     order by c0 -- one lock order for all batches: two batches sharing ids wait, never deadlock
     on conflict (message_id) do nothing
     returning message_id`.execute(ex);
   return new Set(r.rows.map((row) => row.message_id));
 }
+
+/**
+ * Delivery numbers for the rows of the sellers' pull API (the authority's messages with a tax code), one
+ * range per seller taken by an upsert of `seller_sequence` in tax-code order. The row lock it takes is held
+ * until the transaction commits, so a second transaction for the same seller waits and its numbers are
+ * both larger and committed later: a reader that sees number k sees every smaller one. Numbers of rows
+ * that turn out to be repeats are skipped, which the cursor does not mind.
+ */
+async function deliverySequences(
+  ex: QueryExecutorProvider,
+  rows: readonly PendingRow[],
+): Promise<(string | null)[]> {
+  const counts = new Map<string, number>();
+  for (const p of rows)
+    if (p.row[1] === "authority" && typeof p.row[6] === "string")
+      counts.set(p.row[6], (counts.get(p.row[6]) ?? 0) + 1);
+  if (counts.size === 0) return rows.map(() => null);
+  const keys = [...counts.keys()].sort();
+  const r = await sql<{ tax_code: string; last_seq: string }>`
+    insert into tvan.seller_sequence (tax_code, last_seq)
+    select k, n from unnest(${keys}::text[], ${keys.map((k) => counts.get(k)!)}::bigint[]) as u(k, n)
+    order by k
+    on conflict (tax_code) do update set last_seq = seller_sequence.last_seq + excluded.last_seq
+    returning tax_code, last_seq::text as last_seq`.execute(ex);
+  const next = new Map<string, bigint>();
+  for (const row of r.rows)
+    next.set(row.tax_code, BigInt(row.last_seq) - BigInt(counts.get(row.tax_code)!) + 1n);
+  return rows.map((p) => {
+    if (p.row[1] !== "authority" || typeof p.row[6] !== "string") return null;
+    const n = next.get(p.row[6])!;
+    next.set(p.row[6], n + 1n);
+    return String(n);
+  });
+}
+
+/**
+ * For replacements and adjustments: the forwarded id of the latest accepted message carrying the invoice
+ * each corrects, by `tax code \n invoice key` (the transaction sees its own batch, so an original in the
+ * same batch counts). An original received later than its correction is not waited for.
+ */
+async function correctedMessages(
+  ex: QueryExecutorProvider,
+  rows: readonly PendingRow[],
+): Promise<Map<string, string>> {
+  const taxCodes: string[] = [];
+  const keys: string[] = [];
+  for (const p of rows) {
+    if (p.related === undefined || typeof p.row[6] !== "string") continue;
+    taxCodes.push(p.row[6]);
+    keys.push(p.related);
+  }
+  const out = new Map<string, string>();
+  if (keys.length === 0) return out;
+  const r = await sql<{ tax_code: string; invoice_key: string; forward_id: string }>`
+    select distinct on (m.tax_code, m.invoice_key) m.tax_code, m.invoice_key, m.forward_id
+    from tvan.message m
+    join unnest(${taxCodes}::text[], ${keys}::text[]) as u(t, k) on m.tax_code = u.t and m.invoice_key = u.k
+    where m.kind = 'seller' and m.status = 'accepted' and m.forward_id is not null
+    order by m.tax_code, m.invoice_key, m.id desc`.execute(ex);
+  for (const row of r.rows) out.set(`${row.tax_code}\n${row.invoice_key}`, row.forward_id);
+  return out;
+}
+
+/** The invoice a message carries (`template|series|number`) and, for a correction, the one it corrects. */
+export interface InvoiceKeys {
+  readonly own?: string;
+  readonly related?: string;
+}
+
+const TAG = (name: string) => new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`);
+const OWN = [TAG("KHMSHDon"), TAG("KHHDon"), TAG("SHDon")] as const;
+const RELATED = [TAG("KHMSHDCLQuan"), TAG("KHHDCLQuan"), TAG("SHDCLQuan")] as const;
+const RELATED_BLOCK = /<TTHDLQuan>([\s\S]*?)<\/TTHDLQuan>/;
+
+function keyOf(text: string, tags: readonly RegExp[]): string | undefined {
+  const parts = tags.map((t) => t.exec(text)?.[1]);
+  if (parts.some((x) => x === undefined || x === "")) return undefined;
+  // Invoice numbers are compared as numbers: 0000123 and 123 are one invoice.
+  const number = parts[2]!.replace(/^0+(?=\d)/, "");
+  return `${parts[0]}|${parts[1]}|${number}`;
+}
+
+/** Keys of the one invoice (HDon) in a message's DLieu; none for other payloads. */
+export function invoiceKeys(source: string, payload: XmlElement): InvoiceKeys | undefined {
+  if (payload.name !== "HDon" && !payload.name.endsWith(":HDon")) return undefined;
+  const text = source.slice(payload.start, payload.end);
+  const related = RELATED_BLOCK.exec(text)?.[1];
+  const own = keyOf(related === undefined ? text : text.replace(RELATED_BLOCK, ""), OWN);
+  const rel = related === undefined ? undefined : keyOf(related, RELATED);
+  if (own === undefined && rel === undefined) return undefined;
+  return { ...(own === undefined ? {} : { own }), ...(rel === undefined ? {} : { related: rel }) };
+}
+
+/**
+ * Message types that order everything of their seller around them: a registration or its change (100,
+ * 101) before the invoices that depend on it, and a notice of erroneous invoices (300) after the invoices
+ * it names. Every other message of a seller waits only for these.
+ */
+const BARRIER_TYPES: ReadonlySet<number> = new Set([100, 101, 300]);
+
+/** The sellers and providers that have sent the T-VAN an accepted message (`sender` column). */
+const CONNECTED_PARTIES =
+  "select distinct sender from tvan.message where kind = 'seller' and status = 'accepted' and sender <> ''";

@@ -17,16 +17,26 @@
  *   idempotent by message id (they answer a repeat with their first reply and do nothing else), so the
  *   effect is exactly once. Nothing here can do better: the receiver may have acted on a message whose
  *   answer was lost.
- * - Per ordering key (the seller's tax code, typically), messages go in enqueue order: a message is not
- *   claimed while an earlier one of its key is unsent (pending, in flight or dead). So at most one message
- *   per key is in flight, and a dead message blocks its key until it is requeued. Enqueuers of one key are
- *   serialised by a row lock on `outbox_key`, so sequence order is commit order.
+ * - Per ordering key (the seller's tax code, typically), order only where it matters. Each keyed message
+ *   has a sequence in its key and is a barrier or not (`barrier`, default true):
+ *   - a barrier (e.g. a registration) is not claimed while any earlier message of its key is unsent
+ *     (pending, in flight or dead), and holds back every later message of its key until it is sent;
+ *   - a non-barrier (e.g. an invoice) waits only for the earlier barriers of its key, so the invoices of
+ *     one seller go out in parallel.
+ *   With every message a barrier this is strict order: one message per key in flight.
+ *   Besides, `after` names one message that must be sent first (an invoice before its replacement).
+ *   A dead message blocks what waits for it until it is requeued. Enqueuers of one key are serialised by a
+ *   row lock on `outbox_key`, so sequence order is commit order.
  * - Claims use `FOR UPDATE SKIP LOCKED`: concurrent workers never take the same row.
  *
  * Not hammering a receiver: an `unavailable` answer with a retry time holds the whole destination until
  * then (and does not count as a failed try); an announced maintenance window holds it from its start until
- * a connection check after its end succeeds (see worker.ts). Other failures back off per message,
- * exponentially with full jitter.
+ * a connection check after its end succeeds (see worker.ts). A destination that answered none of a batch
+ * and then failed its connection check too (the worker runs it and passes it as `unreachable`) is down, not
+ * the messages at fault: the whole destination is held, backing off exponentially with full jitter on its
+ * consecutive failures, and the tries are not counted, so an outage longer than the retry budget sends
+ * nothing to dead-letter. Its first answer resets the count. Other failures back off per message,
+ * exponentially with full jitter, and count towards dead-letter.
  *
  * Business times come from the Clock; SQL `now()` is never used.
  */
@@ -49,6 +59,13 @@ export interface OutgoingMessage {
   readonly xml: string;
   /** Messages of one key are sent in order (e.g. the seller's tax code). None: no order. */
   readonly orderingKey?: string;
+  /**
+   * With `orderingKey`: whether the message is a barrier of its key (waits for every earlier message of the
+   * key and holds back every later one). Default true (strict order). False: waits only for barriers.
+   */
+  readonly barrier?: boolean;
+  /** Id of a message (in this outbox) that must be sent before this one; ignored if it is not there. */
+  readonly after?: string;
 }
 
 export interface RetryPolicy {
@@ -210,9 +227,15 @@ const CLAIM_SQL = (s: string): string => `
 with c as (
   select o.id from ${s}.outbox o
   where o.state in ('pending', 'in_flight') and o.next_attempt_at <= $1
-    and (o.ordering_key is null or not exists (
-      select 1 from ${s}.outbox p
-      where p.ordering_key = o.ordering_key and p.sequence < o.sequence and p.state <> 'sent'))
+    and (o.ordering_key is null or (
+      not exists (
+        select 1 from ${s}.outbox p
+        where p.ordering_key = o.ordering_key and p.barrier and p.state <> 'sent' and p.sequence < o.sequence)
+      and (not o.barrier or not exists (
+        select 1 from ${s}.outbox p
+        where p.ordering_key = o.ordering_key and p.state <> 'sent' and p.sequence < o.sequence))))
+    and (o.after_id is null or not exists (
+      select 1 from ${s}.outbox a where a.message_id = o.after_id and a.state <> 'sent'))
     and not exists (
       select 1 from ${s}.destination_hold h where h.destination = o.destination and h.held_until > $1)
     and not exists (
@@ -323,10 +346,14 @@ export class Outbox {
     const xml: string[] = [];
     const keys: (string | null)[] = [];
     const seqs: (string | null)[] = [];
+    const barriers: boolean[] = [];
+    const afters: (string | null)[] = [];
     for (const m of list) {
       ids.push(m.messageId);
       dest.push(m.destination);
       xml.push(m.xml);
+      barriers.push(m.barrier ?? true);
+      afters.push(m.after ?? null);
       if (m.orderingKey === undefined) {
         keys.push(null);
         seqs.push(null);
@@ -338,10 +365,11 @@ export class Outbox {
       }
     }
     const r = await sql<{ message_id: string }>`
-      insert into ${sql.table(`${this.#s}.outbox`)} (message_id, destination, xml, ordering_key, sequence, next_attempt_at, created_at)
-      select m, d, x, k, s, ${now}, ${now}
-      from unnest(${ids}::text[], ${dest}::text[], ${xml}::text[], ${keys}::text[], ${seqs}::bigint[])
-        with ordinality as u(m, d, x, k, s, i)
+      insert into ${sql.table(`${this.#s}.outbox`)} (message_id, destination, xml, ordering_key, sequence, barrier, after_id, next_attempt_at, created_at)
+      select m, d, x, k, s, b, a, ${now}, ${now}
+      from unnest(${ids}::text[], ${dest}::text[], ${xml}::text[], ${keys}::text[], ${seqs}::bigint[],
+        ${barriers}::boolean[], ${afters}::text[])
+        with ordinality as u(m, d, x, k, s, b, a, i)
       order by i
       on conflict (message_id) do nothing
       returning message_id`.execute(ex);
@@ -392,6 +420,7 @@ export class Outbox {
   /** Records what the transport answered for claimed messages (one call per batch). */
   async complete(
     results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly result: TransportResult }>,
+    options: { readonly unreachable?: ReadonlySet<PartyAddress> } = {},
   ): Promise<CompletionReport> {
     const now = this.#clock.now();
     const sent = { ids: [] as string[], claims: [] as number[], replies: [] as string[] };
@@ -404,6 +433,31 @@ export class Outbox {
       errors: [] as string[],
     };
     const holds = new Map<string, { until: Date; reason: string }>();
+    // Destinations that answered something in this batch, and those that answered nothing at all.
+    const answered = new Set<string>();
+    for (const { message: m, result: r } of results)
+      if (r.ok || r.kind === "rejected" || (r.kind === "unavailable" && r.retryAfter))
+        answered.add(m.destination);
+    const down = new Map<string, { failures: number; until: Date; reason: string }>();
+    for (const { message: m, result: r } of results)
+      if (
+        !r.ok &&
+        options.unreachable?.has(m.destination) &&
+        !answered.has(m.destination) &&
+        !down.has(m.destination)
+      )
+        down.set(m.destination, { failures: 0, until: now, reason: `${r.kind}: ${describeFailure(r)}` });
+    if (down.size > 0) {
+      const known = await this.#db.pool.query<{ destination: string; failures: number }>(
+        `select destination, failures from ${this.#s}.destination_hold where destination = any($1::text[])`,
+        [[...down.keys()]],
+      );
+      const prior = new Map(known.rows.map((row) => [row.destination, row.failures]));
+      for (const [destination, d] of down) {
+        d.failures = (prior.get(destination) ?? 0) + 1;
+        d.until = new Date(now.getTime() + backoffDelay(d.failures, this.policy, this.#random));
+      }
+    }
     for (const { message: m, result: r } of results) {
       if (r.ok) {
         sent.ids.push(m.id);
@@ -431,6 +485,13 @@ export class Outbox {
         continue;
       }
       retry.errors.push(`${r.kind}: ${r.reason}`);
+      const outage = down.get(m.destination);
+      if (outage) {
+        retry.uncount.push(1);
+        retry.states.push("pending");
+        retry.next.push(outage.until.toISOString());
+        continue;
+      }
       retry.uncount.push(0);
       if (m.attempts >= this.policy.maxAttempts) {
         retry.states.push("dead");
@@ -485,6 +546,33 @@ export class Outbox {
     for (const [destination, h] of holds) {
       work.push(pool.query(this.#sql.hold, [destination, h.until, h.reason]).then(() => {}));
     }
+    for (const [destination, d] of down) {
+      work.push(
+        pool
+          .query(
+            `insert into ${this.#s}.destination_hold (destination, held_until, failures, reason)
+             values ($1, $2, $3, $4)
+             on conflict (destination) do update
+             set held_until = greatest(destination_hold.held_until, excluded.held_until),
+                 failures = excluded.failures, reason = excluded.reason`,
+            [destination, d.until, d.failures, d.reason],
+          )
+          .then(() => {}),
+      );
+    }
+    const recovered = [...answered].filter((d) => !holds.has(d));
+    if (recovered.length > 0) {
+      work.push(
+        pool
+          .query(
+            `update ${this.#s}.destination_hold set failures = 0
+             where destination = any($1::text[]) and failures > 0`,
+            [recovered],
+          )
+          .then(() => {}),
+      );
+    }
+
     await Promise.all(work);
     return { sent: sentCount, retried, dead, stale };
   }
@@ -568,6 +656,16 @@ export class Outbox {
     return toWindow(r.rows[0]!);
   }
 
+  /** The windows of a destination (all destinations: none given), newest first. */
+  async windows(destination?: PartyAddress, limit = 100): Promise<MaintenanceRecord[]> {
+    const r = await this.#db.pool.query<WindowRow>(
+      `select ${WINDOW_COLUMNS} from ${this.#s}.maintenance_window
+       where ($1::text is null or destination = $1) order by starts_at desc, id desc limit $2`,
+      [destination ?? null, Math.min(Math.max(limit, 1), 1000)],
+    );
+    return r.rows.map(toWindow);
+  }
+
   /** Windows not yet resumed, oldest first. */
   async openWindows(): Promise<MaintenanceRecord[]> {
     const r = await this.#db.pool.query<WindowRow>(
@@ -645,6 +743,10 @@ function toWindow(r: WindowRow): MaintenanceRecord {
     resumedAt: r.resumed_at,
     lastCheckError: r.last_check_error,
   };
+}
+
+function describeFailure(r: Exclude<TransportResult, { ok: true }>): string {
+  return r.kind === "rejected" ? `HTTP ${r.status}` : r.reason;
 }
 
 function notFound<T>(messageId: string): Result<T> {

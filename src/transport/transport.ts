@@ -162,11 +162,15 @@ export interface HttpTransportOptions {
   readonly timeoutMs?: number;
   /** For delay-seconds Retry-After. Default: the system clock. */
   readonly clock?: Clock;
+  /** Extra request headers per receiver, e.g. its API key (`x-api-key`). */
+  readonly headers?: (to: PartyAddress) => Readonly<Record<string, string>> | undefined;
 }
 
 /** Body of a refusal (4xx) or a maintenance answer (503), as `messageListener` writes it. */
 interface FailureBody {
   problems?: Problem[];
+  /** The error shape of the fastify APIs (src/api/errors.ts). */
+  error?: { problems?: Problem[] };
   /** End of an announced maintenance window (ISO 8601). */
   until?: string;
   reason?: string;
@@ -207,8 +211,10 @@ export class HttpTransport implements Transport {
   readonly #routes: (to: PartyAddress) => string | undefined;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
+  readonly #headers: HttpTransportOptions["headers"];
 
   constructor(options: HttpTransportOptions) {
+    this.#headers = options.headers;
     const r = options.routes;
     this.#routes = typeof r === "function" ? r : (to) => r.get(to);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
@@ -227,7 +233,7 @@ export class HttpTransport implements Transport {
     try {
       res = await fetch(`${base}/messages`, {
         method: "POST",
-        headers: { "content-type": "application/xml; charset=utf-8" },
+        headers: { ...this.#headers?.(to), "content-type": "application/xml; charset=utf-8" },
         body: xml,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -248,7 +254,10 @@ export class HttpTransport implements Transport {
     if (base === undefined) return noRoute(to);
     let res: Response;
     try {
-      res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(this.#timeoutMs) });
+      res = await fetch(`${base}/health`, {
+        headers: { ...this.#headers?.(to) },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
     } catch (error) {
       return networkFailure(describeFetchError(error));
     }
@@ -273,9 +282,10 @@ export class HttpTransport implements Transport {
       return unavailable(body.reason ?? `HTTP ${status}`, retryAfter);
     }
     if (status >= 400) {
+      const given = body.problems ?? body.error?.problems;
       const problems =
-        Array.isArray(body.problems) && body.problems.length > 0
-          ? body.problems
+        Array.isArray(given) && given.length > 0
+          ? given
           : [makeProblem(transportCodes, "TRANSPORT_REJECTED", "/", { status: String(status) })];
       return rejected(status, problems);
     }

@@ -1,6 +1,6 @@
 /**
  * The drain loop of the outbox: claim a batch, send each message through the Transport (all of a batch at
- * once; the outbox never claims two messages of one ordering key together), record the answers in one go.
+ * once; the outbox never claims together two messages that must go in order), record the answers in one go.
  * Run as many workers, in as many processes, as the database bears.
  *
  * Before each batch (at most once per `checkEveryMs` of clock time) the worker looks for maintenance windows
@@ -93,7 +93,21 @@ export class OutboxWorker {
         return { message, result };
       }),
     );
-    const report = await outbox.complete(results);
+    // A destination that answered none of the batch gets a connection check: if that fails too, it is down
+    // and the outbox holds it without counting the tries (see outbox.ts).
+    const silent = new Set<string>();
+    const answered = new Set<string>();
+    for (const { message, result } of results) {
+      if (result.ok || result.kind === "rejected" || (result.kind === "unavailable" && result.retryAfter))
+        answered.add(message.destination);
+      else silent.add(message.destination);
+    }
+    const unreachable = new Set<string>();
+    for (const destination of silent) {
+      if (answered.has(destination)) continue;
+      if (!(await transport.check(destination)).ok) unreachable.add(destination);
+    }
+    const report = await outbox.complete(results, { unreachable });
     return { claimed: claimed.length, resumed, ...report };
   }
 

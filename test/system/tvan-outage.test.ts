@@ -2,7 +2,8 @@
  * System test on loopback: the tax authority and the T-VAN each run as their own process
  * (`node bin/hddt.js serve --part …`), and this test acts as the seller. It registers the seller, streams
  * signed invoices (200) through the T-VAN, kills the authority with SIGKILL in the middle and restarts it on
- * the same data, and schedules a maintenance window at the authority during the run. At the end: every
+ * the same data, and schedules a maintenance window at the authority during the run (the T-VAN learns it
+ * from the authority's notice ahead of its start and holds rather than hammering). At the end: every
  * invoice coded exactly once, every 202 reached the seller exactly once, nothing dead in the T-VAN's outbox,
  * and the reconciliation of both sides' counts shows no difference.
  *
@@ -41,6 +42,10 @@ const ROOT = resolve(import.meta.dirname, "..", "..");
 const SELLER = DEFAULT_PARTIES.seller.taxCode;
 const TVAN = `V${DEFAULT_PARTIES.tvan.taxCode}`;
 const ADMIN_KEY = `sys-admin-${randomBytes(12).toString("hex")}`;
+/** The seller's key at the T-VAN (role client, named by its tax code). */
+const CLIENT_KEY = `sys-client-${randomBytes(12).toString("hex")}`;
+/** How long before its start the window is announced. */
+const LEAD_MS = 5000;
 const CODE_SECRET = randomBytes(32).toString("hex");
 const randomHex = () => randomBytes(16).toString("hex");
 /** The GMT+7 day, as reconciliation counts it. */
@@ -275,12 +280,15 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         await databaseUrl(dir, "tvan", pgDatabases),
         ...common,
       ],
-      { HDDT_AUTHORITY_API_KEY: ADMIN_KEY },
+      {
+        HDDT_AUTHORITY_API_KEY: ADMIN_KEY,
+        HDDT_API_KEYS: `admin:ops:${ADMIN_KEY},client:${SELLER}:${CLIENT_KEY}`,
+      },
     );
     authority.start();
     tvan.start();
     await waitUntil("the authority", authority, authorityUp);
-    await waitUntil("the T-VAN", tvan, async () => (await fetch(`${tvanUrl}/tvan/outbox/counts`)).ok);
+    await waitUntil("the T-VAN", tvan, async () => (await tvanGet("/tvan/outbox/counts")).ok);
   }, 120_000);
 
   afterAll(async () => {
@@ -290,10 +298,15 @@ describe("T-VAN and authority as separate processes on loopback", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
+  /** A GET of the T-VAN's operator routes, with the admin key. */
+  function tvanGet(path: string): Promise<Response> {
+    return fetch(`${tvanUrl}${path}`, { headers: { "x-api-key": ADMIN_KEY } });
+  }
+
   async function send(xml: string): Promise<string> {
     const r = await fetch(`${tvanUrl}/tvan/messages`, {
       method: "POST",
-      headers: { "content-type": "application/xml; charset=utf-8" },
+      headers: { "content-type": "application/xml; charset=utf-8", "x-api-key": CLIENT_KEY },
       body: xml,
     });
     const text = await r.text();
@@ -307,7 +320,9 @@ describe("T-VAN and authority as separate processes on loopback", () => {
     let since: string | undefined;
     for (;;) {
       const q = since === undefined ? "limit=1000" : `limit=1000&since=${since}`;
-      const r = await fetch(`${tvanUrl}/tvan/sellers/${SELLER}/replies?${q}`);
+      const r = await fetch(`${tvanUrl}/tvan/sellers/${SELLER}/replies?${q}`, {
+        headers: { "x-api-key": CLIENT_KEY },
+      });
       const body = (await r.json()) as { items: PulledReply[] };
       out.push(...body.items);
       if (body.items.length < 1000) return out;
@@ -380,35 +395,68 @@ describe("T-VAN and authority as separate processes on loopback", () => {
       authority!.start();
       await waitUntil("the restarted authority", authority, authorityUp);
 
-      // A maintenance window at the authority, starting now, while the last third streams in.
-      const now = Date.now();
+      // Let the outage's backlog drain first, so the notice below does not queue behind it.
+      await waitUntil("the backlog of the outage to drain", tvan, async () => {
+        const c = (await (await tvanGet("/tvan/outbox/counts")).json()) as Record<string, number>;
+        return c.pending === 0 && c.in_flight === 0;
+      });
+      // A maintenance window scheduled at the authority, starting shortly: the T-VAN must learn it from the
+      // authority's notice before it starts, while the last third streams in.
+      // Whole seconds: the notice carries GMT+7 date-times to the second.
+      const startsAt = new Date(Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000);
+      const endsAt = new Date(startsAt.getTime() + WINDOW_MS);
       const window = await fetch(`${authorityUrl}/authority/admin/maintenance`, {
         method: "POST",
         headers: adminHeaders,
         body: JSON.stringify({
-          startsAt: new Date(now).toISOString(),
-          endsAt: new Date(now + WINDOW_MS).toISOString(),
+          startsAt: startsAt.toISOString(),
+          endsAt: endsAt.toISOString(),
           reason: "system test",
         }),
       });
       expect(window.status).toBe(201);
+      type Known = { startsAt: string; endsAt: string; announcedAt: string; resumedAt: string | null };
+      const known = async () =>
+        ((await (await tvanGet("/tvan/maintenance")).json()) as { items: Known[] }).items.find(
+          (w) => Date.parse(w.startsAt) === startsAt.getTime(),
+        );
       await stream(2 * third, N);
+      await waitUntil("the T-VAN to learn of the window", tvan, async () => (await known()) !== undefined);
 
       // Every answer back at the seller.
       const remaining = Math.max(10_000, BUDGET_MS - (Date.now() - started));
       let replies: PulledReply[] = [];
       const wanted = new Set(ids);
-      await waitUntil(
-        `${N} answers (202) at the seller`,
-        tvan,
-        async () => {
-          replies = await allReplies();
-          let n = 0;
-          for (const r of replies) if (r.type === 202 && r.replyTo !== null && wanted.has(r.replyTo)) n++;
-          return n >= N;
-        },
-        remaining,
-      );
+      try {
+        await waitUntil(
+          `${N} answers (202) at the seller`,
+          tvan,
+          async () => {
+            replies = await allReplies();
+            let n = 0;
+            for (const r of replies) if (r.type === 202 && r.replyTo !== null && wanted.has(r.replyTo)) n++;
+            return n >= N;
+          },
+          remaining,
+        );
+      } catch (error) {
+        // What the T-VAN holds, to tell a stuck outbox from a slow authority.
+        const state = await Promise.all(
+          ["/tvan/outbox/counts", "/tvan/outbox?state=dead&limit=3", "/tvan/maintenance", "/tvan/events"].map(
+            async (p) => `${p}: ${await (await tvanGet(p)).text()}`,
+          ),
+        );
+        const pending = (await (await tvanGet("/tvan/outbox?state=pending&limit=3")).json()) as {
+          items: Array<{ messageId: string }>;
+        };
+        const first = pending.items[0];
+        if (first) state.push(await (await tvanGet(`/tvan/outbox/${first.messageId}`)).text());
+        const types = new Map<number, number>();
+        for (const r of replies) types.set(r.type ?? 0, (types.get(r.type ?? 0) ?? 0) + 1);
+        throw new Error(
+          `${(error as Error).message}\nreplies by type: ${JSON.stringify([...types])}\n${state.join("\n").slice(0, 6000)}`,
+        );
+      }
 
       phase("streaming, outage and window, until every 202 was at the seller");
       // Each 202 reached the seller once, one per invoice, each under its own id.
@@ -454,8 +502,8 @@ describe("T-VAN and authority as separate processes on loopback", () => {
       expect(codes.size).toBe(N);
 
       // Nothing dead or left behind in the T-VAN's outbox.
-      const counts = (await (await fetch(`${tvanUrl}/tvan/outbox/counts`)).json()) as Record<string, number>;
-      const dead = (await (await fetch(`${tvanUrl}/tvan/outbox?state=dead`)).json()) as { items: unknown[] };
+      const counts = (await (await tvanGet("/tvan/outbox/counts")).json()) as Record<string, number>;
+      const dead = (await (await tvanGet("/tvan/outbox?state=dead")).json()) as { items: unknown[] };
       expect(dead.items).toEqual([]);
       expect(counts.dead).toBe(0);
       expect(counts.pending).toBe(0);
@@ -466,23 +514,35 @@ describe("T-VAN and authority as separate processes on loopback", () => {
       let retried = 0;
       let after = "0";
       for (;;) {
-        const page = (await (
-          await fetch(`${tvanUrl}/tvan/outbox?state=sent&limit=1000&after=${after}`)
-        ).json()) as { items: Array<{ id: string; attempts: number; destination: string }> };
+        const page = (await (await tvanGet(`/tvan/outbox?state=sent&limit=1000&after=${after}`)).json()) as {
+          items: Array<{ id: string; attempts: number; destination: string }>;
+        };
         for (const e of page.items) if (e.destination === "TCT" && e.attempts > 0) retried++;
         if (page.items.length < 1000) break;
         after = page.items.at(-1)!.id;
       }
       expect(retried).toBeGreaterThan(0);
-      const events = (await (await fetch(`${tvanUrl}/tvan/events`)).json()) as {
-        items: Array<{ kind: string }>;
+      // The window was known before it began, and the T-VAN resumed by itself after it.
+      // (The stream may finish before the window ends: wait for the resumption the T-VAN runs by itself.)
+      await waitUntil(
+        "the T-VAN to resume after the window",
+        tvan,
+        async () => (await known())?.resumedAt != null,
+      );
+      const w = await known();
+      expect(Date.parse(w!.announcedAt)).toBeLessThan(startsAt.getTime());
+      expect(Date.parse(w!.resumedAt ?? "0")).toBeGreaterThanOrEqual(endsAt.getTime());
+      const events = (await (await tvanGet("/tvan/events")).json()) as {
+        items: Array<{ kind: string; party: string | null }>;
       };
-      expect(events.items.map((e) => e.kind)).toContain("authority_unavailable");
+      for (const kind of ["maintenance_announced", "maintenance_resumed"])
+        expect(events.items.filter((e) => e.kind === kind).map((e) => e.party)).toEqual([null, SELLER]);
+      // Held, not hammered: the authority's "unavailable until" answer comes only to a message sent in the
+      // instant the window opened (at most one event), not to every message of the window.
+      expect(events.items.filter((e) => e.kind === "authority_unavailable").length).toBeLessThanOrEqual(1);
 
       // Reconciliation: the T-VAN's count of the day against what the authority shows.
-      const ours = (await (
-        await fetch(`${tvanUrl}/tvan/reconciliation/${today()}`)
-      ).json()) as ReconciliationReport;
+      const ours = (await (await tvanGet(`/tvan/reconciliation/${today()}`)).json()) as ReconciliationReport;
       const report: ReconciliationReport = {
         version: "2.1.0",
         date: today(),

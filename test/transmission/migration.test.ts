@@ -19,7 +19,11 @@ describe.each(testBackends())("tvan migrations (%s)", (backend) => {
     ).rows.map((r) => r.t);
 
   it("creates the outbox and archive tables, undoes them, and creates them again", async () => {
-    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox", "002_messages"]);
+    expect((await migrate(db, "tvan")).applied).toEqual([
+      "001_outbox",
+      "002_messages",
+      "003_ordering_and_cursors",
+    ]);
     expect(await tables()).toEqual([
       "destination_hold",
       "event",
@@ -27,10 +31,15 @@ describe.each(testBackends())("tvan migrations (%s)", (backend) => {
       "message",
       "outbox",
       "outbox_key",
+      "seller_sequence",
     ]);
     await migrateSchemaDown(db, "tvan", partMigrations.tvan);
     expect(await tables()).toEqual([]);
-    expect((await migrate(db, "tvan")).applied).toEqual(["001_outbox", "002_messages"]);
+    expect((await migrate(db, "tvan")).applied).toEqual([
+      "001_outbox",
+      "002_messages",
+      "003_ordering_and_cursors",
+    ]);
     expect((await migrate(db, "tvan")).applied).toEqual([]);
   });
 });

@@ -93,6 +93,55 @@ describe.each(testBackends())("outbox (%s)", (backend) => {
     expect((await outbox.inspect(m.messageId)).ok).toBe(false);
   });
 
+  it("sends the non-barrier messages of a key together, but only after the earlier barriers of the key", async () => {
+    const reg = { ...msg("A"), barrier: true };
+    const inv = [1, 2, 3].map(() => ({ ...msg("A"), barrier: false }));
+    const change = { ...msg("A"), barrier: true };
+    const late = { ...msg("A"), barrier: false };
+    await outbox.enqueue([reg, ...inv, change, late]);
+    const ids = async () => (await outbox.claim(10, "w1")).map((c) => c.messageId).sort();
+    const sendAll = async (claimed: Awaited<ReturnType<Outbox["claim"]>>) =>
+      outbox.complete(claimed.map((message) => ({ message, result: { ok: true as const, reply: "<r/>" } })));
+    // The registration alone first; the invoices wait for it.
+    const first = await outbox.claim(10, "w1");
+    expect(first.map((c) => c.messageId)).toEqual([reg.messageId]);
+    await sendAll(first);
+    // Then all three invoices at once; the change waits for them, the late invoice for the change.
+    const second = await outbox.claim(10, "w1");
+    expect(second.map((c) => c.messageId).sort()).toEqual(inv.map((m) => m.messageId).sort());
+    expect(await ids()).toEqual([]);
+    await sendAll(second);
+    const third = await outbox.claim(10, "w1");
+    expect(third.map((c) => c.messageId)).toEqual([change.messageId]);
+    await sendAll(third);
+    expect(await ids()).toEqual([late.messageId]);
+  });
+
+  it("sends a message named by `after` first, even in another key, and holds it while that one is dead", async () => {
+    const original = { ...msg("A"), barrier: false };
+    const replacement = { ...msg("B"), barrier: false, after: original.messageId };
+    const orphan = { ...msg(), after: "V0100000001NOSUCHMESSAGE" };
+    await outbox.enqueue([original, replacement, orphan]);
+    const first = await outbox.claim(10, "w1");
+    expect(first.map((c) => c.messageId).sort()).toEqual([original.messageId, orphan.messageId].sort());
+    await outbox.complete(
+      first.map((message) => ({
+        message,
+        result:
+          message.messageId === original.messageId ? rejected(422, []) : { ok: true as const, reply: "<r/>" },
+      })),
+    );
+    expect((await state(original.messageId)).state).toBe("dead");
+    expect(await outbox.claim(10, "w1")).toEqual([]);
+    expect((await outbox.requeue(original.messageId)).ok).toBe(true);
+    const again = await outbox.claim(10, "w1");
+    expect(again.map((c) => c.messageId)).toEqual([original.messageId]);
+    await outbox.complete(
+      again.map((message) => ({ message, result: { ok: true as const, reply: "<r/>" } })),
+    );
+    expect((await outbox.claim(10, "w1")).map((c) => c.messageId)).toEqual([replacement.messageId]);
+  });
+
   it("sends one message of a key at a time, in enqueue order, and other keys alongside", async () => {
     const a = [msg("A", "0100000001"), msg("A", "0100000001"), msg("A", "0100000001")];
     const b = msg("B", "0100000002");
@@ -161,6 +210,36 @@ describe.each(testBackends())("outbox (%s)", (backend) => {
     }
     expect(waits).toEqual([500, 1000, 2000, 4000, 4000, 4000]);
     expect((await state(m.messageId)).attempts).toBe(6);
+  });
+
+  it("holds a destination that is down (its connection check fails too) without spending the tries", async () => {
+    const ms = [msg(), msg(), msg()];
+    await outbox.enqueue(ms);
+    authority.failWith = networkFailure("ECONNREFUSED");
+    authority.checkResult = networkFailure("ECONNREFUSED");
+    const w = worker();
+    // Far more rounds than the four tries allowed: nothing goes to dead-letter, and the waits grow.
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = clock.now().getTime();
+      expect(await w.tick()).toMatchObject({ claimed: 3, retried: 3, dead: 0 });
+      const held = await outbox.heldUntil("TCT");
+      waits.push(held!.until!.getTime() - before);
+      expect((await w.tick()).claimed).toBe(0);
+      clock.set(held!.until!);
+    }
+    expect(waits).toEqual([500, 1000, 2000, 4000, 4000, 4000, 4000, 4000]);
+    for (const m of ms) expect((await state(m.messageId)).attempts).toBe(0);
+    authority.failWith = undefined;
+    authority.checkResult = { ok: true };
+    expect(await w.tick()).toMatchObject({ sent: 3 });
+    // The first answer resets the count: the next outage starts at the shortest wait again.
+    await outbox.enqueue(msg());
+    authority.failWith = networkFailure("ECONNREFUSED");
+    authority.checkResult = networkFailure("ECONNREFUSED");
+    const before = clock.now().getTime();
+    await w.tick();
+    expect((await outbox.heldUntil("TCT"))!.until!.getTime() - before).toBe(500);
   });
 
   it("dead-letters after the bounded number of tries; list, inspect and requeue work on it", async () => {

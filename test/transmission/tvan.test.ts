@@ -20,6 +20,11 @@ import {
   writeMessage,
 } from "../../src/format/envelope.ts";
 import {
+  MAINTENANCE_NOTICE_FORM,
+  MAINTENANCE_NOTICE_TYPE,
+  writeMaintenanceNotice,
+} from "../../src/format/forms/maintenance-notice.ts";
+import {
   type ReconciliationReport,
   readReconciliationReport,
   readTechnicalReceipt,
@@ -159,6 +164,45 @@ function codedReply(to: Arrival, id = newMessageId("TCT", randomHex)): string {
   );
 }
 
+/** An invoice payload numbered `n`, replacing invoice `replaces` when given (TTHDLQuan). */
+function invoiceBody(n: number, replaces?: number): string {
+  const related =
+    replaces === undefined
+      ? ""
+      : `<TTHDLQuan><TCHDon>1</TCHDon><LHDCLQuan>1</LHDCLQuan><KHMSHDCLQuan>1</KHMSHDCLQuan><KHHDCLQuan>C26TAA</KHHDCLQuan><SHDCLQuan>${String(replaces).padStart(8, "0")}</SHDCLQuan><NLHDCLQuan>2026-03-08</NLHDCLQuan></TTHDLQuan>`;
+  return `<HDon><DLHDon Id="d"><TTChung><PBan>2.1.0</PBan><KHMSHDon>1</KHMSHDon><KHHDon>C26TAA</KHHDon><SHDon>${n}</SHDon>${related}</TTChung></DLHDon></HDon>`;
+}
+
+/** The authority's notice of a window (950, hddt/TB-BTHT), unsigned (the T-VAN does not check it). */
+function maintenanceNoticeMessage(startsAt: Date, endsAt: Date): string {
+  const vn = (d: Date) => new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 19);
+  const body = writeMaintenanceNotice({
+    version: "2.1.0",
+    form: MAINTENANCE_NOTICE_FORM,
+    title: "Thông báo bảo trì",
+    number: "1",
+    place: "Hà Nội",
+    date: DAY,
+    authority: "Cục Thuế",
+    windowId: "7",
+    startsAt: vn(startsAt),
+    endsAt: vn(endsAt),
+    reason: "Nâng cấp",
+    signatures: [],
+  });
+  return writeMessage(
+    {
+      version: "2.1.0",
+      sender: "TCT",
+      receiver: TVAN,
+      type: MAINTENANCE_NOTICE_TYPE as MessageTypeCode,
+      messageId: newMessageId("TCT", randomHex),
+      count: 1,
+    },
+    body,
+  );
+}
+
 describe.each(testBackends())("T-VAN service (%s)", (backend) => {
   let db: Database;
   let clock: ManualClock;
@@ -197,7 +241,7 @@ describe.each(testBackends())("T-VAN service (%s)", (backend) => {
   beforeEach(async () => {
     await db.pool.query(
       `truncate tvan.outbox, tvan.outbox_key, tvan.destination_hold, tvan.maintenance_window, tvan.message,
-        tvan.event restart identity`,
+        tvan.event, tvan.seller_sequence restart identity`,
     );
     clock = new ManualClock(START);
     outbox = new Outbox(db, { clock, policy: POLICY, random: () => 0.5 });
@@ -559,10 +603,154 @@ describe.each(testBackends())("T-VAN service (%s)", (backend) => {
     await drain();
     expect(authority.processed).toHaveLength(2);
 
+    // One event for the T-VAN's own record and one for the connected seller, each announced and resumed.
     const events = await tvan.events();
-    expect(events.map((e) => e.kind)).toEqual(["maintenance_announced", "maintenance_resumed"]);
-    expect(await tvan.events(events[0]!.cursor)).toHaveLength(1);
-    expect(await tvan.events(events[1]!.cursor)).toEqual([]);
+    expect(events.map((e) => [e.kind, e.party])).toEqual([
+      ["maintenance_announced", null],
+      ["maintenance_announced", SELLER_A],
+      ["maintenance_resumed", null],
+      ["maintenance_resumed", SELLER_A],
+    ]);
+    expect(await tvan.events(events[1]!.cursor)).toHaveLength(2);
+    expect(await tvan.events(events[3]!.cursor)).toEqual([]);
+    expect((await tvan.events(undefined, SELLER_B)).map((e) => e.party)).toEqual([null, null]);
+    expect(await tvan.maintenanceWindows()).toMatchObject([{ startsAt, endsAt, destination: "TCT" }]);
+  });
+
+  // Needs two sessions at once: the embedded database has one.
+  it.skipIf(backend === "embedded")(
+    "never lets a poller skip a reply whose transaction began first but committed last",
+    async () => {
+      const sent = [sellerMessage(SELLER_A, 200), sellerMessage(SELLER_A, 200)];
+      for (const m of sent) await tvan.receive(m.xml);
+      await drain();
+      const [a1, a2] = authority.processed;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => {
+        entered = r;
+      });
+      // Holds its transaction open after the archive row is written (the outbox write comes last).
+      class GatedOutbox extends Outbox {
+        override async enqueue(...args: Parameters<Outbox["enqueue"]>) {
+          entered();
+          await gate;
+          return super.enqueue(...args);
+        }
+      }
+      const slow = new TvanService({
+        db,
+        clock,
+        transport,
+        outbox: new GatedOutbox(db, { clock }),
+        config: { party: TVAN },
+        checkSignature: fakeSignature,
+      });
+      const first = slow.receiveFromAuthority(codedReply(a1!));
+      await inside;
+      let secondDone = false;
+      const second = tvan.receiveFromAuthority(codedReply(a2!)).finally(() => {
+        secondDone = true;
+      });
+      // Wait until the second writer either committed (the bug) or waits for the first one's lock.
+      for (;;) {
+        const w = await db.pool.query<{ n: string }>(
+          "select count(*)::text as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+        );
+        if (secondDone || w.rows[0]!.n !== "0") break;
+        await new Promise((r) => setImmediate(r));
+      }
+      // A poller now must not see the later-started reply before the earlier one.
+      const early = await tvan.pendingFor(SELLER_A);
+      expect(early).toEqual([]);
+      release();
+      await Promise.all([first, second]);
+      const all = await tvan.pendingFor(SELLER_A);
+      const forwards = await Promise.all(
+        sent.map(async (m) => [(await tvan.stored(m.id))!.forwardId!, m.id] as const),
+      );
+      const seller = new Map(forwards);
+      expect(all.map((r) => r.replyTo)).toEqual([seller.get(a1!.id), seller.get(a2!.id)]);
+      expect(await tvan.pendingFor(SELLER_A, all[0]!.cursor)).toHaveLength(1);
+    },
+  );
+
+  it("learns a window from the authority's maintenance notice (950) once, and holds from its start", async () => {
+    await tvan.receive(sellerMessage(SELLER_A, 200).xml);
+    await tvan.receive(sellerMessage(SELLER_B, 200).xml);
+    await drain();
+    const startsAt = new Date(clock.now().getTime() + 60_000);
+    const endsAt = new Date(startsAt.getTime() + 30_000);
+    const notice = maintenanceNoticeMessage(startsAt, endsAt);
+    const first = await tvan.receiveFromAuthority(notice);
+    expect(first.status).toBe("accepted");
+    expect((await tvan.receiveFromAuthority(notice)).status).toBe("duplicate");
+    expect(await tvan.maintenanceWindows()).toMatchObject([{ startsAt, endsAt, destination: "TCT" }]);
+    const events = await tvan.events();
+    expect(events.map((e) => e.party).sort()).toEqual([SELLER_A, SELLER_B, null].sort());
+    expect(events.every((e) => e.kind === "maintenance_announced")).toBe(true);
+    // Not a reply for any seller, and not counted in reconciliation.
+    expect(await tvan.pendingFor(SELLER_A)).toEqual([]);
+    const counts = await tvan.countsFor(DAY);
+    expect(counts.ok && counts.value.entries.some((e) => e.type === (950 as MessageTypeCode))).toBe(false);
+    // Held during the window.
+    clock.set(new Date(startsAt.getTime() + 1000));
+    await tvan.receive(sellerMessage(SELLER_A, 200).xml);
+    const before = authority.processed.length;
+    await drain(3);
+    expect(authority.processed).toHaveLength(before);
+  });
+
+  it("forwards a seller's invoices together but a registration alone, and a replacement after its original", async () => {
+    const reg = sellerMessage(SELLER_A, 100);
+    const invoices = [1, 2, 3].map((n) => sellerMessage(SELLER_A, 200, { body: invoiceBody(n) }));
+    const replacement = sellerMessage(SELLER_A, 200, { body: invoiceBody(4, 2) });
+    await tvan.receive(reg.xml);
+    for (const m of invoices) await tvan.receive(m.xml);
+    await tvan.receive(replacement.xml);
+    const claimed = async () => (await outbox.claim(10, "w1")).map((c) => c);
+    const ok = (list: Awaited<ReturnType<typeof claimed>>) =>
+      outbox.complete(list.map((message) => ({ message, result: delivered("<r/>") })));
+    const forwardOf = async (id: string) => (await tvan.stored(id))!.forwardId!;
+    const c1 = await claimed();
+    expect(c1.map((c) => c.messageId)).toEqual([await forwardOf(reg.id)]);
+    await ok(c1);
+    const c2 = await claimed();
+    expect(c2.map((c) => c.messageId).sort()).toEqual(
+      (await Promise.all(invoices.map((m) => forwardOf(m.id)))).sort(),
+    );
+    // The replacement waits for invoice 2, which is in flight.
+    expect(await claimed()).toEqual([]);
+    await ok(c2);
+    expect((await claimed()).map((c) => c.messageId)).toEqual([await forwardOf(replacement.id)]);
+    expect((await outbox.inspect(await forwardOf(replacement.id))).ok).toBe(true);
+  });
+
+  it("holds a replacement while the invoice it corrects is unsent, not while other invoices are", async () => {
+    const invoices = [1, 2].map((n) => sellerMessage(SELLER_A, 200, { body: invoiceBody(n) }));
+    const replacement = sellerMessage(SELLER_A, 200, { body: invoiceBody(3, 1) });
+    for (const m of [...invoices, replacement]) await tvan.receive(m.xml);
+    const forwardOf = async (id: string) => (await tvan.stored(id))!.forwardId!;
+    const first = await outbox.claim(10, "w1");
+    expect(first.map((c) => c.messageId).sort()).toEqual(
+      [await forwardOf(invoices[0]!.id), await forwardOf(invoices[1]!.id)].sort(),
+    );
+    // The other invoice is sent, the corrected one fails: the replacement still waits.
+    const original = await forwardOf(invoices[0]!.id);
+    await outbox.complete(
+      first.map((message) => ({
+        message,
+        result: message.messageId === original ? networkFailure("ECONNRESET") : delivered("<r/>"),
+      })),
+    );
+    clock.advance({ seconds: 30 });
+    const second = await outbox.claim(10, "w1");
+    expect(second.map((c) => c.messageId)).toEqual([original]);
+    await outbox.complete(second.map((message) => ({ message, result: delivered("<r/>") })));
+    expect((await outbox.claim(10, "w1")).map((c) => c.messageId)).toEqual([await forwardOf(replacement.id)]);
   });
 
   it("serves a provider sending for many sellers: answers go back to the provider, pull works per seller", async () => {

@@ -4,6 +4,8 @@
  * - `outbox`: one row per message to send. `message_id` is unique (a message is enqueued once). Rows with
  *   an `ordering_key` are sent in `sequence` order per key. `claims` counts claims and identifies the current
  *   one, so a worker whose lease ran out cannot record a result over its successor's.
+ * - `barrier`/`after_id` (see `addOutboxDependencies`): a keyed message that is not a barrier waits only for
+ *   the earlier barriers of its key; `after_id` names one message that must be sent first.
  * - `outbox_key`: the last sequence given per ordering key (its row lock orders concurrent enqueuers).
  * - `destination_hold`: a destination that asked not to be called before `held_until` (Retry-After) or that
  *   keeps failing; nothing is claimed for it meanwhile.
@@ -69,6 +71,19 @@ export async function createOutboxTables(db: Kysely<unknown>): Promise<void> {
   await sql`create index maintenance_open on maintenance_window (destination, starts_at) where resumed_at is null`.execute(
     db,
   );
+  await addOutboxDependencies(db);
+}
+
+/**
+ * The columns of finer ordering (src/transport/outbox.ts): `barrier` (default true: strict order per key, as
+ * before they existed) and `after_id`. Idempotent, so an outbox made before them can be upgraded.
+ */
+export async function addOutboxDependencies(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table outbox add column if not exists barrier boolean not null default true`.execute(db);
+  await sql`alter table outbox add column if not exists after_id text`.execute(db);
+  // A non-barrier message looks only for unsent earlier barriers of its key: a small index.
+  await sql`create index if not exists outbox_unsent_barriers on outbox (ordering_key, sequence)
+    where barrier and state <> 'sent'`.execute(db);
 }
 
 export async function dropOutboxTables(db: Kysely<unknown>): Promise<void> {

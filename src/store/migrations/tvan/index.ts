@@ -8,8 +8,10 @@
 import type { MigrationSet } from "../../migrate.ts";
 import * as m001 from "./001_outbox.ts";
 import * as m002 from "./002_messages.ts";
+import * as m003 from "./003_ordering_and_cursors.ts";
 
 export const tvanMigrations: MigrationSet = {
   "001_outbox": m001,
   "002_messages": m002,
+  "003_ordering_and_cursors": m003,
 };
