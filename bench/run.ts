@@ -31,6 +31,7 @@ const benches: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ["authority", () => import("./authority.ts")],
   ["seller", () => import("./seller.ts")],
   ["render", () => import("./render.ts")],
+  ["excel", () => import("./excel.ts")],
 ];
 for (const [name, load] of benches) {
   if (only && only !== name) continue;
