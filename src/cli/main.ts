@@ -10,6 +10,7 @@ import { TrustStore } from "../signing/trust.ts";
 import { verifyDocument } from "../signing/verify.ts";
 import { registerArchiveCommands } from "./archive-commands.ts";
 import { checkFiles, type SignatureChecker } from "./check.ts";
+import { registerSellerCommands } from "./seller-commands.ts";
 import { registerServeCommands } from "./serve.ts";
 import { registerSigningCommands } from "./signing-commands.ts";
 import { registerStartCommand } from "./start.ts";
@@ -86,6 +87,7 @@ export function buildProgram(): Command {
   registerArchiveCommands(program);
   registerStartCommand(program);
   registerTvanCommands(program);
+  registerSellerCommands(program);
 
   // Without a command (as `npm start` runs it until the server exists): the help, and success.
   program.action(() => {
