@@ -168,7 +168,7 @@ export function registerSellerCommands(program: Command): void {
             : "draft a replacing invoice: the file holds { content: { buyer, lines } }",
         )
         .argument("<id>", "the original invoice")
-        .argument("<file>", "JSON body (see POST /seller/invoices/{id}/" + way + " in /docs)")
+        .argument("<file>", `JSON body (see POST /seller/invoices/{id}/${way} in /docs)`)
         .option("--idempotency-key <key>"),
     ).action(async (id, file, opts) =>
       run(`invoice ${way}`, () =>
