@@ -33,6 +33,7 @@ import { conversionCodes } from "./render/conversion.ts";
 import { archiveCodes } from "./seller/archive-codes.ts";
 import { sellerCodes } from "./seller/codes.ts";
 import { correctionCodes } from "./seller/corrections.ts";
+import { reportCodes } from "./seller/reports.ts";
 import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
 import { tvanCodes } from "./transmission/tvan.ts";
@@ -73,6 +74,7 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Seller archive", codes: archiveCodes },
   { area: "Seller", codes: sellerCodes },
   { area: "Seller corrections", codes: correctionCodes },
+  { area: "Seller reports", codes: reportCodes },
   { area: "E-mail and webhooks", codes: notifyCodes },
   { area: "Conversion to paper", codes: conversionCodes },
   { area: "Excel import", codes: excelCodes },

@@ -8,13 +8,17 @@
  * never taken from the request). Roles: owner (everything), accountant (series and invoices), viewer
  * (reading). Creating organisations takes an installation administrator's key (HDDT_API_KEYS, role admin).
  */
+
+import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Clock } from "../domain/clock.ts";
 import type { Result } from "../domain/problem.ts";
+import { exportSalesReport, reportRowOf } from "../excel/export.ts";
 import { sellerProblem } from "../seller/codes.ts";
 import { ERROR_KINDS } from "../seller/corrections.ts";
 import type { InvoiceInput } from "../seller/model.ts";
+import { checkPeriod, type SellerReports } from "../seller/reports.ts";
 import {
   INVOICE_STATES,
   type KeyHolder,
@@ -38,6 +42,8 @@ export interface SellerRouteOptions {
   readonly clock?: Clock;
   /** Limiter of the public lookup per client address. Default: bursts of 20, 5 per second. */
   readonly lookupLimiter?: RateLimiter;
+  /** The reports; without it the report routes are not served. */
+  readonly reports?: SellerReports;
 }
 
 const holders = new WeakMap<FastifyRequest, KeyHolder>();
@@ -77,6 +83,7 @@ const taxCode = z.string().regex(/^\d{10}(?:-\d{3})?$/);
 const role = z.enum(ROLES);
 const idParam = z.object({ id: z.string().min(1).max(64) });
 const tags = {
+  reports: ["seller: reports"],
   orgs: ["seller: organisations"],
   series: ["seller: series"],
   invoices: ["seller: invoices"],
@@ -765,4 +772,125 @@ export function registerSellerRoutes(
       return reply.type("application/xml; charset=utf-8").send(r.value.xml);
     },
   );
+
+  // ----- reports
+
+  const reports = options.reports;
+  if (reports) {
+    const periodQuery = z.object({
+      from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      format: z.enum(["json", "xlsx"]).default("json"),
+    });
+    app.get(
+      "/seller/reports/sales",
+      {
+        onRequest: any,
+        schema: {
+          summary: "Sales list of a period (invoices with legal effect, amounts per VAT rate, exact sums)",
+          description: "`format=xlsx` streams the list as an Excel workbook (bảng kê hóa đơn bán ra).",
+          tags: tags.reports,
+          security,
+          querystring: periodQuery,
+          response: { ...success, ...errorResponses(400, 401, 403, 422) },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const period = checkPeriod({ from: q.from, to: q.to });
+        if (!period.ok) return answer(reply, period);
+        const taxCode = holderOf(request).taxCode;
+        if (q.format === "xlsx") {
+          const out = new PassThrough();
+          const rows = (async function* () {
+            for await (const r of reports.sales(taxCode, period.value)) yield reportRowOf(r.invoice);
+          })();
+          // The writer leaves a stream it was given open: end it when the workbook is complete.
+          exportSalesReport(rows, out, period.value).then(
+            () => out.end(),
+            (error: unknown) => out.destroy(error as Error),
+          );
+          return reply
+            .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .header("content-disposition", `attachment; filename="bang-ke-${q.from}-${q.to}.xlsx"`)
+            .send(out);
+        }
+        const items = [];
+        for await (const r of reports.sales(taxCode, period.value)) {
+          const h = r.invoice.header;
+          const t = r.invoice.totals;
+          items.push({
+            id: r.id,
+            state: r.state,
+            template: h.template,
+            series: h.series,
+            number: h.number,
+            issueDate: h.issueDate,
+            buyerTaxCode: r.invoice.buyer.taxCode ?? null,
+            buyerName: r.invoice.buyer.name ?? null,
+            byRate: t.byRate.map((b) => ({
+              vatRate: b.vatRate,
+              amount: b.amount.toPlain(),
+              vatAmount: b.vatAmount?.toPlain() ?? null,
+            })),
+            totalVat: t.totalVat?.toPlain() ?? null,
+            totalPayable: t.totalPayable?.toPlain() ?? null,
+          });
+        }
+        const sum = await reports.salesSummary(taxCode, period.value);
+        return {
+          period: period.value,
+          items,
+          summary: {
+            count: sum.count,
+            byRate: sum.byRate.map((b) => ({
+              vatRate: b.vatRate,
+              amount: b.amount.toPlain(),
+              vatAmount: b.vatAmount.toPlain(),
+            })),
+            totalVat: sum.totalVat.toPlain(),
+            totalPayable: sum.totalPayable.toPlain(),
+          },
+        };
+      },
+    );
+    app.get(
+      "/seller/reports/series-usage",
+      {
+        onRequest: any,
+        schema: {
+          summary: "Numbers used per template and series in a period, by state",
+          tags: tags.reports,
+          security,
+          querystring: periodQuery.omit({ format: true }),
+          response: { ...success, ...errorResponses(400, 401, 403, 422) },
+        },
+      },
+      async (request, reply) => {
+        const period = checkPeriod(request.query);
+        if (!period.ok) return answer(reply, period);
+        return {
+          period: period.value,
+          items: await reports.seriesUsage(holderOf(request).taxCode, period.value),
+        };
+      },
+    );
+    app.get(
+      "/seller/reports/provider",
+      {
+        onRequest: admin,
+        schema: {
+          summary:
+            "The provider's 6-monthly report: businesses served, invoices used by template, series and range",
+          description:
+            "Circular 32/2011 Art 5, form 3. `period`: YYYY-H1 or YYYY-H2. Installation administrators only.",
+          tags: tags.reports,
+          security,
+          querystring: z.object({ period: z.string().max(16) }),
+          response: { ...success, ...errorResponses(400, 401, 403, 422) },
+        },
+      },
+      async (request, reply) => answer(reply, await reports.providerReport(request.query.period)),
+    );
+  }
 }
