@@ -12,8 +12,15 @@
  *   and every `pullIdleMs`.
  * - T-VAN → seller: answers are pushed through the T-VAN's outbox to the seller's party code; every party
  *   other than the authority and the T-VAN is a seller of this installation (`seller.endpoint`).
+ *
+ * Signing: the authority's key and the sellers' file and development keys sign on worker threads
+ * (`signerPool`), so RSA signatures use the other cores while the main thread serves requests and the
+ * database; a USB token (PKCS#11) signs where its driver runs.
  */
+
+import type { KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type ApiKey, ApiKeys } from "../api/auth.ts";
 import { registerSellerRoutes } from "../api/seller.ts";
@@ -22,7 +29,13 @@ import { authorityApi, registerAuthorityRoutes } from "../authority/http.ts";
 import { AuthorityService } from "../authority/service.ts";
 import type { Clock } from "../domain/clock.ts";
 import { Archive } from "../seller/archive.ts";
-import { type BuyerDelivery, RecordingDelivery } from "../seller/ports.ts";
+import {
+  type BuyerDelivery,
+  defaultSignerFactory,
+  RecordingDelivery,
+  type SignerFactory,
+} from "../seller/ports.ts";
+import { SellerReports } from "../seller/reports.ts";
 import { type OrganisationInput, type RegistrationForms, SellerService } from "../seller/service.ts";
 import {
   DEFAULT_P12_PASSWORD,
@@ -32,7 +45,8 @@ import {
   writeDevCa,
 } from "../signing/dev-ca.ts";
 import { pkcs12Signer } from "../signing/pkcs12.ts";
-import type { Signer } from "../signing/signer.ts";
+import { signerPool } from "../signing/pool.ts";
+import { memorySigner, type Signer } from "../signing/signer.ts";
 import type { TrustStore } from "../signing/trust.ts";
 import { type Database, migrate } from "../store/index.ts";
 import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
@@ -70,6 +84,11 @@ export interface ComposeOptions {
   readonly logger?: boolean;
   /** Real-time wait of the workers and the pull loop when idle. Default 20 ms. */
   readonly idleMs?: number;
+  /**
+   * Worker threads of each signing pool (the authority's, and each seller key's). Default: the cores
+   * but one (at least one); 0 signs on the main thread.
+   */
+  readonly signingThreads?: number;
 }
 
 export interface Composed {
@@ -126,9 +145,33 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
   for (const part of ["authority", "tvan", "seller"] as const) await migrate(db, part);
   if (!existsSync(join(options.devCaDir, "ca.pem"))) await writeDevCa(options.devCaDir);
   const trust = options.trust ?? (await devTrustStore(options.devCaDir));
-  const authoritySigner =
-    options.authoritySigner ??
-    (await pkcs12Signer(join(options.devCaDir, "authority.p12"), DEFAULT_P12_PASSWORD));
+  const threads = options.signingThreads ?? Math.max(1, availableParallelism() - 1);
+  // Keys held in this process sign on worker threads (see the module notes).
+  const pooled = (s: Signer & { readonly key: KeyObject }): Signer =>
+    threads > 0 ? signerPool({ key: s.key, certificate: s.certificate(), size: threads }) : s;
+  // The authority's pool starts on first use and `stop` ends it (a later use starts another).
+  const authorityKey = options.authoritySigner
+    ? undefined
+    : await pkcs12Signer(join(options.devCaDir, "authority.p12"), DEFAULT_P12_PASSWORD);
+  let authorityPool: Signer | undefined;
+  const authorityPooled = (): Signer => {
+    authorityPool ??= pooled(authorityKey!);
+    return authorityPool;
+  };
+  const authoritySigner: Signer = options.authoritySigner ?? {
+    certificate: () => authorityKey!.certificate(),
+    sign: (data, algorithm) => authorityPooled().sign(data, algorithm),
+    signText: (text, algorithm) => {
+      const s = authorityPooled();
+      return s.signText ? s.signText(text, algorithm) : s.sign(Buffer.from(text, "utf8"), algorithm);
+    },
+  };
+  const sellerSigners: SignerFactory = async (config) => {
+    if (config.kind === "dev")
+      return pooled(memorySigner({ key: config.keyPem, certificate: config.certificate }));
+    if (config.kind === "pkcs12") return pooled(await pkcs12Signer(config.path, config.password));
+    return defaultSignerFactory(config);
+  };
   const tvanParty = options.tvanParty ?? `V${DEFAULT_PARTIES.tvan.taxCode}`;
 
   const authority = new AuthorityService({
@@ -213,6 +256,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
     archive,
     outbox: sellerOutbox,
     delivery,
+    signers: sellerSigners,
     config: {
       tvan: tvanParty,
       ...(options.providerTaxCode !== undefined ? { providerTaxCode: options.providerTaxCode } : {}),
@@ -251,6 +295,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
     adminKeys: keys,
     clock,
     devCa: () => loadDevCa(options.devCaDir),
+    reports: new SellerReports(db),
   });
 
   let running = false;
@@ -285,6 +330,9 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
       await loop;
       await pulling?.catch(() => undefined);
       await sellerService.close();
+      const pool = authorityPool;
+      authorityPool = undefined;
+      await pool?.close?.();
     },
     async drain(maxRounds = 200) {
       for (let round = 1; round <= maxRounds; round++) {

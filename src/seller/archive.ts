@@ -371,58 +371,152 @@ export class Archive {
    * ArchiveError (ARCHIVE_BAD_ENTRY, ARCHIVE_REF_TAKEN, ARCHIVE_DESTROYED), which rolls the caller back.
    */
   async put<DB>(trx: Transaction<DB>, entry: ArchiveEntry): Promise<PutResult> {
-    const bad = checkEntry(entry);
-    if (bad.length > 0) throw new ArchiveError("ARCHIVE_BAD_ENTRY", bad[0]!);
+    return (await this.putMany(trx, [entry]))[0]!;
+  }
+
+  /**
+   * Archives several documents in the caller's transaction, as `put` does one after the other (same
+   * results, same events in the order given), in a few statements whatever their number: each seller's
+   * head is locked once, and its events are appended together. A ref given twice behaves as a second put.
+   */
+  async putMany<DB>(trx: Transaction<DB>, entries: readonly ArchiveEntry[]): Promise<PutResult[]> {
+    for (const entry of entries) {
+      const bad = checkEntry(entry);
+      if (bad.length > 0) throw new ArchiveError("ARCHIVE_BAD_ENTRY", bad[0]!);
+    }
     const t = trx as unknown as Trx;
-    const bytes = toBuffer(entry.bytes);
-    const contentHash = sha256Hex(bytes);
-    const head = await lockHead(t, entry.taxCode);
+    const out: PutResult[] = new Array(entries.length);
+    // Heads in tax-code order, so two transactions never wait for each other's heads.
+    const sellers = [...new Set(entries.map((e) => e.taxCode))].sort();
+    for (const taxCode of sellers) {
+      const at = entries.flatMap((e, i) => (e.taxCode === taxCode ? [i] : []));
+      await this.#putSeller(t, taxCode, at, entries, out);
+    }
+    return out;
+  }
+
+  async #putSeller(
+    t: Trx,
+    taxCode: string,
+    at: readonly number[],
+    entries: readonly ArchiveEntry[],
+    out: PutResult[],
+  ): Promise<void> {
+    const head = await lockHead(t, taxCode);
+    const items = at.map((i) => {
+      const bytes = toBuffer(entries[i]!.bytes);
+      return { i, entry: entries[i]!, bytes, contentHash: sha256Hex(bytes) };
+    });
+    const refs = sql.join(items.map((x) => sql`(${x.entry.kind}, ${x.entry.ref})`));
     const existing = await sql<
       EntryRow & { sequence: bigint; hash: string; destroyed_sequence: bigint | null }
     >`
       select e.*, ev.sequence, ev.hash, d.sequence as destroyed_sequence from seller.archive_entry e
       join seller.archive_event ev on ev.id = e.put_event_id
       left join seller.archive_event d on d.id = e.destroyed_event_id
-      where e.tax_code = ${entry.taxCode} and e.kind = ${entry.kind} and e.ref = ${entry.ref}`.execute(t);
-    const found = existing.rows[0];
-    if (found) {
-      const params = { taxCode: entry.taxCode, kind: entry.kind, ref: entry.ref };
-      if (found.content_hash !== contentHash) throw new ArchiveError("ARCHIVE_REF_TAKEN", params);
-      if (found.destroyed_event_id !== null)
+      where e.tax_code = ${taxCode} and (e.kind, e.ref) in (${refs})`.execute(t);
+    const found = new Map<string, PutResult>();
+    for (const row of existing.rows) {
+      const params = { taxCode, kind: row.kind, ref: row.ref };
+      const same = items.filter((x) => x.entry.kind === row.kind && x.entry.ref === row.ref);
+      if (same.some((x) => x.contentHash !== row.content_hash))
+        throw new ArchiveError("ARCHIVE_REF_TAKEN", params);
+      if (row.destroyed_event_id !== null)
         throw new ArchiveError("ARCHIVE_DESTROYED", {
           ...params,
-          sequence: String(found.destroyed_sequence),
+          sequence: String(row.destroyed_sequence),
         });
-      return {
-        eventId: String(found.put_event_id),
-        sequence: Number(found.sequence),
-        hash: found.hash,
-        contentHash,
+      found.set(`${row.kind}\u0000${row.ref}`, {
+        eventId: String(row.put_event_id),
+        sequence: Number(row.sequence),
+        hash: row.hash,
+        contentHash: row.content_hash,
         created: false,
-      };
+      });
     }
-    await sql`insert into seller.archive_content (tax_code, hash, size, bytes)
-      values (${entry.taxCode}, ${contentHash}, ${bytes.length}, ${bytes})
-      on conflict do nothing`.execute(t);
-    const sequence = head.sequence + 1;
-    const body: PutBody = {
-      v: 1,
-      taxCode: entry.taxCode,
-      sequence,
-      type: "put",
-      at: this.#clock.now().toISOString(),
-      kind: entry.kind,
-      ref: entry.ref,
-      documentDate: entry.documentDate,
-      contentHash,
-      size: bytes.length,
-    };
-    const ev = await appendEvent(t, head, body);
-    await sql`insert into seller.archive_entry
-      (tax_code, kind, ref, document_date, content_hash, size, put_event_id)
-      values (${entry.taxCode}, ${entry.kind}, ${entry.ref}, ${entry.documentDate}, ${contentHash},
-        ${bytes.length}, ${ev.id})`.execute(t);
-    return { eventId: ev.id, sequence, hash: ev.hash, contentHash, created: true };
+    // New entries in the order given; a repeat within the call gets the first one's event.
+    const fresh: { i: number; body: PutBody; text: string; prevHash: string; hash: string; bytes: Buffer }[] =
+      [];
+    const firstOf = new Map<string, (typeof fresh)[number]>();
+    let sequence = head.sequence;
+    let prevHash = head.hash;
+    const now = this.#clock.now().toISOString();
+    for (const x of items) {
+      const key = `${x.entry.kind}\u0000${x.entry.ref}`;
+      const known = found.get(key);
+      if (known) {
+        out[x.i] = known;
+        continue;
+      }
+      const first = firstOf.get(key);
+      if (first) {
+        if (first.body.contentHash !== x.contentHash)
+          throw new ArchiveError("ARCHIVE_REF_TAKEN", { taxCode, kind: x.entry.kind, ref: x.entry.ref });
+        continue;
+      }
+      sequence++;
+      const body: PutBody = {
+        v: 1,
+        taxCode,
+        sequence,
+        type: "put",
+        at: now,
+        kind: x.entry.kind,
+        ref: x.entry.ref,
+        documentDate: x.entry.documentDate,
+        contentHash: x.contentHash,
+        size: x.bytes.length,
+      };
+      const text = encodeBody(body);
+      const hash = eventHash(prevHash, text);
+      const f = { i: x.i, body, text, prevHash, hash, bytes: x.bytes };
+      fresh.push(f);
+      firstOf.set(key, f);
+      prevHash = hash;
+    }
+    if (fresh.length > 0) {
+      const contents = new Map<string, Buffer>();
+      for (const f of fresh) contents.set(f.body.contentHash, f.bytes);
+      await sql`insert into seller.archive_content (tax_code, hash, size, bytes)
+        values ${sql.join([...contents].map(([hash, bytes]) => sql`(${taxCode}, ${hash}, ${bytes.length}, ${bytes})`))}
+        on conflict do nothing`.execute(t);
+      const ids = await sql<{ id: bigint; sequence: bigint }>`insert into seller.archive_event
+        (tax_code, sequence, type, at, entry_kind, ref, document_date, content_hash, body, prev_hash, hash)
+        values ${sql.join(
+          fresh.map(
+            (f) => sql`(${taxCode}, ${f.body.sequence}, ${f.body.type}, ${f.body.at}, ${f.body.kind},
+              ${f.body.ref}, ${f.body.documentDate}, ${f.body.contentHash}, ${f.text}, ${f.prevHash}, ${f.hash})`,
+          ),
+        )}
+        returning id, sequence`.execute(t);
+      const idOf = new Map(ids.rows.map((r) => [Number(r.sequence), String(r.id)]));
+      await sql`insert into seller.archive_entry
+        (tax_code, kind, ref, document_date, content_hash, size, put_event_id)
+        values ${sql.join(
+          fresh.map(
+            (
+              f,
+            ) => sql`(${taxCode}, ${f.body.kind}, ${f.body.ref}, ${f.body.documentDate}, ${f.body.contentHash},
+              ${f.bytes.length}, ${idOf.get(f.body.sequence)!})`,
+          ),
+        )}`.execute(t);
+      await sql`update seller.archive_head set sequence = ${sequence}, hash = ${prevHash}
+        where tax_code = ${taxCode}`.execute(t);
+      for (const f of fresh)
+        out[f.i] = {
+          eventId: idOf.get(f.body.sequence)!,
+          sequence: f.body.sequence,
+          hash: f.hash,
+          contentHash: f.body.contentHash,
+          created: true,
+        };
+    }
+    // Repeats within the call: the first one's event, as a second put would find it.
+    for (const x of items) {
+      if (out[x.i] !== undefined) continue;
+      const f = firstOf.get(`${x.entry.kind}\u0000${x.entry.ref}`)!;
+      out[x.i] = { ...out[f.i]!, created: false };
+    }
   }
 
   /**

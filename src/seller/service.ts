@@ -27,7 +27,7 @@
  * stores each by message id (a repeat changes nothing), acts on it and replies with a 999.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { Clock } from "../domain/clock.ts";
 import { parseSeries, TEMPLATE_MEANINGS, validateSymbol } from "../domain/codes.ts";
 import { daysBetween, instantToDate, instantToDateTime } from "../domain/dates.ts";
@@ -54,7 +54,7 @@ import {
   type PartyEndpoint,
   type TransportResult,
 } from "../transport/transport.ts";
-import type { Archive } from "./archive.ts";
+import type { Archive, ArchiveEntry } from "./archive.ts";
 import { sellerProblem } from "./codes.ts";
 import {
   type CorrectionDuty,
@@ -414,6 +414,42 @@ function reasonsIn(xml: string): Reason[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** A draft to number in an issuing transaction: its place in its request, and who issues it. */
+interface ChunkItem {
+  readonly index: number;
+  readonly row: InvoiceRow;
+  readonly date: string;
+  readonly actor: string | undefined;
+}
+
+interface PendingChunk {
+  readonly org: Organisation;
+  readonly signer: Signer;
+  readonly chunk: readonly ChunkItem[];
+  readonly resolve: (r: Result<InvoiceView>[]) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A 202 the T-VAN pushed, waiting for its group (see `#codedMany`). */
+interface PendingCode {
+  readonly taxCode: string;
+  readonly id: string;
+  readonly replyTo: string;
+  readonly xml: string;
+  readonly payload: string;
+  readonly now: Date;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Most codes applied in one transaction. */
+const CODES_BATCH = 200;
+
+interface IssueQueue {
+  running: boolean;
+  readonly waiting: PendingChunk[];
+}
+
 export class SellerService {
   readonly #db: Database;
   readonly #k: Kysely<unknown>;
@@ -424,6 +460,11 @@ export class SellerService {
   readonly #config: SellerConfig;
   readonly #signerFactory: SignerFactory;
   readonly #signers = new Map<string, Promise<Signer>>();
+  /** Chunks waiting to be issued, per tax code + template + series (see `#issueTogether`). */
+  readonly #issuing = new Map<string, IssueQueue>();
+  /** Codes (202) pushed and not yet applied (see `#codedMany`). */
+  #codes: PendingCode[] = [];
+  #codesRunning = 0;
   /** Receives the answers the T-VAN pushes (register under the seller's party code). */
   readonly endpoint: PartyEndpoint;
 
@@ -990,21 +1031,83 @@ export class SellerService {
     for (const group of groups.values()) {
       group.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.index - b.index));
       for (let i = 0; i < group.length; i += CHUNK) {
-        const chunk = group.slice(i, i + CHUNK);
-        const results = await this.#issueChunk(org, signer, chunk, actor);
+        const chunk = group.slice(i, i + CHUNK).map((c) => ({ ...c, actor }));
+        const key = `${taxCode}\u0000${chunk[0]!.row.template}\u0000${chunk[0]!.row.series}`;
+        const results = await this.#issueTogether(key, org, signer, chunk);
         chunk.forEach((c, j) => {
           out[c.index] = results[j]!;
         });
       }
     }
     // No-code invoices go to their buyers once stored (a coded one waits for its code).
-    for (const r of out)
-      if (r?.ok && r.value.state === "issued") await this.#deliver(taxCode, r.value.id, actor);
+    const issued = out.flatMap((r) => (r?.ok && r.value.state === "issued" ? [r.value.id] : []));
+    if (issued.length > 0) await this.#deliverMany(taxCode, issued, actor);
     const fresh = await this.#rows(
       taxCode,
       out.flatMap((r) => (r?.ok ? [r.value.id] : [])),
     );
     return out.map((r) => (r.ok ? ok(toView(fresh.get(r.value.id) ?? (r.value as never))) : r));
+  }
+
+  /**
+   * Group commit of issuing: while a chunk of a series is in its transaction, the chunks other requests
+   * bring for the same series wait and then go together (up to CHUNK drafts) in the next one, numbered in
+   * date order (then in the order they came). Concurrent single issues thus share the series lock and the
+   * round trips of one transaction instead of queueing for them one by one.
+   */
+  #issueTogether(
+    key: string,
+    org: Organisation,
+    signer: Signer,
+    chunk: readonly ChunkItem[],
+  ): Promise<Result<InvoiceView>[]> {
+    return new Promise((resolve, reject) => {
+      let q = this.#issuing.get(key);
+      if (!q) {
+        q = { running: false, waiting: [] };
+        this.#issuing.set(key, q);
+      }
+      q.waiting.push({ org, signer, chunk, resolve, reject });
+      if (!q.running) void this.#runIssuing(key, q);
+    });
+  }
+
+  async #runIssuing(key: string, q: IssueQueue): Promise<void> {
+    q.running = true;
+    try {
+      while (q.waiting.length > 0) {
+        const take: PendingChunk[] = [q.waiting.shift()!];
+        let size = take[0]!.chunk.length;
+        while (q.waiting.length > 0 && size + q.waiting[0]!.chunk.length <= CHUNK) {
+          const next = q.waiting.shift()!;
+          size += next.chunk.length;
+          take.push(next);
+        }
+        const merged = take.flatMap((p, from) => p.chunk.map((c, j) => ({ c, from, j })));
+        merged.sort((a, b) =>
+          a.c.date < b.c.date ? -1 : a.c.date > b.c.date ? 1 : a.from - b.from || a.j - b.j,
+        );
+        try {
+          const results = await this.#issueChunk(
+            take[0]!.org,
+            take[0]!.signer,
+            merged.map((m) => m.c),
+          );
+          const per = take.map((p) => new Array<Result<InvoiceView>>(p.chunk.length));
+          merged.forEach((m, k) => {
+            per[m.from]![m.j] = results[k]!;
+          });
+          take.forEach((p, i) => {
+            p.resolve(per[i]!);
+          });
+        } catch (error) {
+          for (const p of take) p.reject(error);
+        }
+      }
+    } finally {
+      q.running = false;
+      if (q.waiting.length === 0) this.#issuing.delete(key);
+    }
   }
 
   async #rows(taxCode: string, ids: readonly string[]): Promise<Map<string, InvoiceRow>> {
@@ -1023,8 +1126,7 @@ export class SellerService {
   async #issueChunk(
     org: Organisation,
     signer: Signer,
-    chunk: readonly { index: number; row: InvoiceRow; date: string }[],
-    actor?: string,
+    chunk: readonly ChunkItem[],
   ): Promise<Result<InvoiceView>[]> {
     const taxCode = org.taxCode;
     const first = chunk[0]!.row;
@@ -1091,6 +1193,8 @@ export class SellerService {
           }
           last = number;
           lastDate = c.date;
+          // Twice in a merged chunk (two requests for one draft): numbered once, the other reads it after.
+          draft.delete(c.row.id);
           numbered.push({ j, number, xml: writeInvoice(m.value), model: m.value });
         }
         if (numbered.length === 0) return;
@@ -1098,70 +1202,40 @@ export class SellerService {
         const signed = await Promise.all(numbered.map((n) => signAs(n.xml, signer, "seller")));
         const now = this.#clock.now();
         const messages: OutgoingMessage[] = [];
+        // The chunk is written in a few statements, whatever its size: the series lock (and, at the end,
+        // the archive head) is held for a fixed number of round trips.
+        const updates: RawBuilder<unknown>[] = [];
+        const events: RawBuilder<unknown>[] = [];
+        const records: RawBuilder<unknown>[] = [];
+        const archived: ArchiveEntry[] = [];
+        const party = this.partyFor(taxCode);
+        const type = series.coded ? 200 : 203;
+        const eventRow = (c: ChunkItem, from: InvoiceState, to: InvoiceState, detail: unknown) =>
+          sql`(${taxCode}, ${c.row.id}, ${now}, ${from}, ${to}, ${c.actor ?? null}, ${JSON.stringify(detail)}::jsonb)`;
         for (let k = 0; k < numbered.length; k++) {
           const n = numbered[k]!;
           const sres = signed[k]!;
           if (!sres.ok) throw new ProblemError(sres.problems);
           const c = chunk[n.j]!;
           const xml = sres.value.xml;
-          let state: InvoiceState = "issued";
-          let messageId: string | null = null;
-          let message: string | null = null;
-          const party = this.partyFor(taxCode);
-          if (series.coded) {
-            state = "waiting_for_code";
-            messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
-            message = this.#envelope(taxCode, 200, messageId, xml);
-          } else {
-            messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
-            message = this.#envelope(taxCode, 203, messageId, xml);
-          }
-          await sql`update seller.invoice set state = ${state}, number = ${n.number}, issue_date = ${c.date},
-              signed_xml = ${xml}, message_id = ${messageId}, total_payable = ${n.model.totals.totalPayable.toString()},
-              updated_at = ${now}
-            where id = ${c.row.id}`.execute(trx);
-          await this.#event(
-            trx,
-            taxCode,
-            c.row.id,
-            "draft",
-            "issued",
-            actor,
-            { number: Number(n.number) },
-            now,
+          const state: InvoiceState = series.coded ? "waiting_for_code" : "issued";
+          const messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
+          const message = this.#envelope(taxCode, type, messageId, xml);
+          updates.push(
+            sql`(${c.row.id}::text, ${state}::text, ${n.number}::bigint, ${c.date}::date, ${xml}::text,
+              ${messageId}::text, ${n.model.totals.totalPayable.toString()}::numeric)`,
           );
-          if (state !== "issued")
-            await this.#event(trx, taxCode, c.row.id, "issued", state, actor, { messageId }, now);
-          await this.#archive.put(trx, {
-            taxCode,
-            kind: "invoice",
-            ref: c.row.id,
-            documentDate: c.date,
-            bytes: xml,
-          });
-          if (message !== null && messageId !== null) {
-            await this.#recordMessage(
-              trx,
-              taxCode,
-              messageId,
-              "out",
-              series.coded ? 200 : 203,
-              null,
-              message,
-              c.row.id,
-              null,
-              now,
-            );
-            await this.#archive.put(trx, {
-              taxCode,
-              kind: "message",
-              ref: messageId,
-              documentDate: c.date,
-              bytes: message,
-            });
-            // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
-            messages.push({ messageId, destination: this.#config.tvan, xml: message });
-          }
+          events.push(eventRow(c, "draft", "issued", { number: Number(n.number) }));
+          if (state !== "issued") events.push(eventRow(c, "issued", state, { messageId }));
+          archived.push(
+            { taxCode, kind: "invoice", ref: c.row.id, documentDate: c.date, bytes: xml },
+            { taxCode, kind: "message", ref: messageId, documentDate: c.date, bytes: message },
+          );
+          records.push(
+            sql`(${taxCode}, ${messageId}, 'out', ${type}, null, ${message}, ${c.row.id}, null, ${now})`,
+          );
+          // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
+          messages.push({ messageId, destination: this.#config.tvan, xml: message });
           results[n.j] = ok({
             ...toView(c.row),
             state,
@@ -1170,9 +1244,20 @@ export class SellerService {
             messageId,
           });
         }
+        await sql`update seller.invoice as i set state = v.state, number = v.number, issue_date = v.issue_date,
+            signed_xml = v.signed_xml, message_id = v.message_id, total_payable = v.total_payable,
+            updated_at = ${now}
+          from (values ${sql.join(updates)}) as v(id, state, number, issue_date, signed_xml, message_id, total_payable)
+          where i.id = v.id`.execute(trx);
+        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+          values ${sql.join(events)}`.execute(trx);
+        await sql`insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
+          values ${sql.join(records)} on conflict (message_id) do nothing`.execute(trx);
         await sql`update seller.series set last_number = ${last}, last_date = ${lastDate}
           where id = ${series.id}`.execute(trx);
         if (messages.length > 0) await this.#outbox.enqueue(messages, trx);
+        // Last: the seller's archive head stays locked only until the commit that follows.
+        await this.#archive.putMany(trx, archived);
       });
     } catch (error) {
       if (!(error instanceof ProblemError)) throw error;
@@ -1786,6 +1871,14 @@ export class SellerService {
     const org = await this.getOrganisation(taxCode);
     if (!org.ok) return delivered(receipt(1, [{ code: "2", description: `unknown seller ${taxCode}` }]));
     const type = h.type;
+    if (type === 202 && h.replyTo !== undefined) {
+      const payload = m.payloads[0] ? m.parsed.source.slice(m.payloads[0].start, m.payloads[0].end) : "";
+      await new Promise<void>((resolve, reject) => {
+        this.#codes.push({ taxCode, id, replyTo: h.replyTo!, xml, payload, now, resolve, reject });
+        this.#kickCodes();
+      });
+      return delivered(receipt(0));
+    }
     const fresh = await inTransaction(this.#k, async (trx) => {
       const added = await this.#recordMessage(
         trx,
@@ -1814,6 +1907,173 @@ export class SellerService {
       await this.#act(taxCode, h.type, h.replyTo, payload, now);
     }
     return delivered(receipt(0));
+  }
+
+  #kickCodes(): void {
+    while (this.#codesRunning < 2 && this.#codes.length > 0) {
+      const batch = this.#codes.splice(0, CODES_BATCH);
+      this.#codesRunning++;
+      void this.#codedMany(batch)
+        .then(
+          () => {
+            for (const c of batch) c.resolve();
+          },
+          (error: unknown) => {
+            for (const c of batch) c.reject(error);
+          },
+        )
+        .finally(() => {
+          this.#codesRunning--;
+          this.#kickCodes();
+        });
+    }
+  }
+
+  /**
+   * Group commit of codes (202): the answers pushed meanwhile are stored, checked and applied together, in
+   * one transaction that ends with one archive append (the seller's chain head is taken once for all),
+   * then delivered together. Each answer has the effect `receive` + `#coded` give it alone.
+   */
+  async #codedMany(batch: readonly PendingCode[]): Promise<void> {
+    const refusals: PendingCode[] = [];
+    const coded: { id: string; taxCode: string }[] = [];
+    await inTransaction(this.#k, async (trx) => {
+      refusals.length = 0;
+      coded.length = 0;
+      const seen = new Set<string>();
+      const once = batch.filter((c) => !seen.has(c.id) && seen.add(c.id));
+      const added = await sql<{ message_id: string }>`
+        insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
+        values ${sql.join(once.map((c) => sql`(${c.taxCode}, ${c.id}, 'in', 202, ${c.replyTo}, ${c.xml}, null, null, ${c.now})`))}
+        on conflict (message_id) do nothing returning message_id`.execute(trx);
+      const fresh = new Set(added.rows.map((r) => r.message_id));
+      const todo = once.filter((c) => fresh.has(c.id));
+      if (todo.length === 0) return;
+      const archived: ArchiveEntry[] = todo.map((c) => ({
+        taxCode: c.taxCode,
+        kind: "notice" as const,
+        ref: c.id,
+        documentDate: instantToDate(c.now),
+        bytes: c.xml,
+      }));
+      const rows = await sql<{
+        id: string;
+        tax_code: string;
+        message_id: string;
+        signed_xml: string | null;
+        issue_date: string;
+      }>`select id, tax_code, message_id, signed_xml, issue_date from seller.invoice
+          where message_id = any(${todo.map((c) => c.replyTo)}::text[]) and state = 'waiting_for_code'
+          order by id for update`.execute(trx);
+      const byMessage = new Map(rows.rows.map((r) => [`${r.tax_code}\u0000${r.message_id}`, r]));
+      const updates: RawBuilder<unknown>[] = [];
+      const events: RawBuilder<unknown>[] = [];
+      for (const c of todo) {
+        const row = byMessage.get(`${c.taxCode}\u0000${c.replyTo}`);
+        if (!row) continue;
+        byMessage.delete(`${c.taxCode}\u0000${c.replyTo}`);
+        // The coded invoice must carry our signed data unchanged, and a code.
+        const code = /<MCCQT[^>]*>([^<]+)<\/MCCQT>/.exec(c.payload)?.[1];
+        const same = row.signed_xml !== null && dataElement(row.signed_xml) === dataElement(c.payload);
+        if (!code || !same) {
+          refusals.push(c);
+          continue;
+        }
+        updates.push(sql`(${row.id}::text, ${c.payload}::text, ${code}::text, ${c.now}::timestamptz)`);
+        events.push(
+          sql`(${c.taxCode}, ${row.id}, ${c.now}, 'waiting_for_code', 'coded', 'authority', ${JSON.stringify({ authorityCode: code })}::jsonb)`,
+        );
+        archived.push({
+          taxCode: c.taxCode,
+          kind: "invoice",
+          ref: `${row.id}.coded`,
+          documentDate: row.issue_date,
+          bytes: c.payload,
+        });
+        coded.push({ id: row.id, taxCode: c.taxCode });
+      }
+      if (updates.length > 0) {
+        await sql`update seller.invoice as i set state = 'coded', coded_xml = v.coded_xml,
+            authority_code = v.code, updated_at = v.at
+          from (values ${sql.join(updates)}) as v(id, coded_xml, code, at)
+          where i.id = v.id and i.state = 'waiting_for_code'`.execute(trx);
+        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+          values ${sql.join(events)}`.execute(trx);
+      }
+      await this.#archive.putMany(trx, archived);
+    });
+    for (const c of refusals)
+      await this.#refused(
+        c.taxCode,
+        c.replyTo,
+        [{ code: "", description: "the coded invoice does not match the invoice sent" }],
+        c.now,
+      );
+    const byTaxCode = new Map<string, string[]>();
+    for (const x of coded) byTaxCode.set(x.taxCode, [...(byTaxCode.get(x.taxCode) ?? []), x.id]);
+    for (const [taxCode, ids] of byTaxCode) await this.#deliverMany(taxCode, ids, "system");
+  }
+
+  /**
+   * `#deliver` for many invoices of one seller, recorded in one transaction. A correcting invoice (which
+   * also changes the state of the one it corrects) goes through `#deliver` alone.
+   */
+  async #deliverMany(taxCode: string, ids: readonly string[], actor: string | undefined): Promise<void> {
+    const r = await sql<{
+      id: string;
+      state: InvoiceState;
+      signed_xml: string | null;
+      coded_xml: string | null;
+      buyer_email: string | null;
+      lookup_code: string;
+      input: InvoiceInput;
+      corrects_id: string | null;
+    }>`select id, state, signed_xml, coded_xml, buyer_email, lookup_code, input, corrects_id from seller.invoice
+        where tax_code = ${taxCode} and id = any(${ids as string[]}::text[])`.execute(this.#k);
+    const plain = r.rows.filter((row) => row.corrects_id === null);
+    await Promise.all(
+      r.rows.filter((row) => row.corrects_id !== null).map((row) => this.#deliver(taxCode, row.id, actor)),
+    );
+    const handed = await Promise.all(
+      plain.map(async (row) => {
+        const xml = row.state === "coded" ? row.coded_xml : row.state === "issued" ? row.signed_xml : null;
+        if (xml === null) return undefined;
+        const buyerName = row.input.buyer?.name;
+        const receipt = await this.#delivery.deliver({
+          taxCode,
+          invoiceId: row.id,
+          xml,
+          lookupCode: row.lookup_code,
+          ...(row.buyer_email !== null ? { buyerEmail: row.buyer_email } : {}),
+          ...(typeof buyerName === "string" ? { buyerName } : {}),
+        });
+        return { row, receipt };
+      }),
+    );
+    const done = handed.filter((x) => x !== undefined);
+    if (done.length === 0) return;
+    const now = this.#clock.now();
+    await inTransaction(this.#k, async (trx) => {
+      const u = await sql<{
+        id: string;
+      }>`update seller.invoice as i set state = 'delivered', updated_at = ${now}
+        from (values ${sql.join(done.map((d) => sql`(${d.row.id}::text, ${d.row.state}::text)`))}) as v(id, state)
+        where i.tax_code = ${taxCode} and i.id = v.id and i.state = v.state returning i.id`.execute(trx);
+      const moved = new Set(u.rows.map((x) => x.id));
+      const rows = done.filter((d) => moved.has(d.row.id));
+      if (rows.length === 0) return;
+      await sql`insert into seller.delivery (tax_code, invoice_id, channel, address, at)
+        values ${sql.join(rows.map((d) => sql`(${taxCode}, ${d.row.id}, ${d.receipt.channel}, ${d.receipt.address ?? null}, ${now})`))}`.execute(
+        trx,
+      );
+      await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+        values ${sql.join(
+          rows.map(
+            (d) =>
+              sql`(${taxCode}, ${d.row.id}, ${now}, ${d.row.state}, 'delivered', ${actor ?? null}, ${JSON.stringify({ channel: d.receipt.channel })}::jsonb)`,
+          ),
+        )}`.execute(trx);
+    });
   }
 
   /** The effect of one answer. */

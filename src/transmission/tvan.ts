@@ -33,6 +33,10 @@
  * parallel. A replacement or adjustment (an HDon with TTHDLQuan) is also sent after the message that carried
  * the invoice it corrects (`after`, found by `invoice_key` = template|series|number among the messages
  * received before it or in the same batch).
+ * Answers pushed to a seller (`orderingKey` = `to:` + the seller's code) follow the same rule: the answer
+ * about one invoice (202 coded, 204 refused) concerns that invoice alone and waits only for earlier
+ * barriers, so a seller's codes are pushed in parallel; every other answer (102/103 of a registration,
+ * 301, 999 relayed, notices…) is a barrier and keeps its place in the order the answers arrived.
  *
  * Pull cursor: the authority's messages for a seller carry a per-seller delivery number taken under a row
  * lock held until commit, so a poller passing its last cursor misses nothing (see `deliverySequences`).
@@ -595,6 +599,7 @@ export class TvanService {
             destination: destination!,
             xml: forwardXml,
             orderingKey: `to:${destination}`,
+            barrier: !INVOICE_ANSWER_TYPES.has(h.type ?? 0),
           }
         : undefined;
     const stored = await this.#store(
@@ -1233,6 +1238,8 @@ export function invoiceKeys(source: string, payload: XmlElement): InvoiceKeys | 
  * it names. Every other message of a seller waits only for these.
  */
 const BARRIER_TYPES: ReadonlySet<number> = new Set([100, 101, 300]);
+/** Answers about one invoice each: pushed to the seller without waiting for each other (see the header). */
+const INVOICE_ANSWER_TYPES: ReadonlySet<number> = new Set([202, 204]);
 
 /** The sellers and providers that have sent the T-VAN an accepted message (`sender` column). */
 const CONNECTED_PARTIES =

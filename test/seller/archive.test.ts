@@ -244,6 +244,58 @@ describe.each(testBackends())("seller archive (%s)", (backend) => {
     expect((await archive.heads())[0]!.sequence).toBe(n);
   });
 
+  it("appends many puts in one call as the same puts one after the other would", async () => {
+    await put({ ref: "before" });
+    const entry = (ref: string, bytes: string, taxCode = SELLER): ArchiveEntry => ({
+      taxCode,
+      kind: "message",
+      ref,
+      documentDate: "2026-02-01",
+      bytes,
+    });
+    const results = await inTransaction(k, (trx) =>
+      archive.putMany(trx, [
+        entry("m-1", "one"),
+        entry("before", "not the first", OTHER),
+        entry("m-2", "two"),
+        entry("m-1", "one"),
+        entry("m-3", "one"),
+      ]),
+    );
+    expect(results.map((r) => [r.sequence, r.created])).toEqual([
+      [2, true],
+      [1, true],
+      [3, true],
+      [2, false],
+      [4, true],
+    ]);
+    expect(results[3]!.eventId).toBe(results[0]!.eventId);
+    const again = await inTransaction(k, (trx) => archive.putMany(trx, [entry("m-2", "two")]));
+    expect(again[0]).toMatchObject({ sequence: 3, created: false, hash: results[2]!.hash });
+    const m3 = await archive.get(SELLER, "m-3", "message");
+    expect(m3.ok && m3.value.toString("utf8")).toBe("one");
+    expect(await archive.verify()).toEqual([]);
+    expect((await archive.heads()).map((h) => [h.taxCode, h.sequence])).toEqual([
+      [SELLER, 4],
+      [OTHER, 1],
+    ]);
+  });
+
+  it("refuses a batch that puts other bytes under one ref, and keeps nothing of it", async () => {
+    const entry = (ref: string, bytes: string): ArchiveEntry => ({
+      taxCode: SELLER,
+      kind: "message",
+      ref,
+      documentDate: "2026-02-01",
+      bytes,
+    });
+    const attempt = inTransaction(k, (trx) =>
+      archive.putMany(trx, [entry("x-1", "a"), entry("x-2", "b"), entry("x-1", "c")]),
+    );
+    await expect(attempt).rejects.toMatchObject({ code: "ARCHIVE_REF_TAKEN" });
+    expect(await archive.heads()).toEqual([]);
+  });
+
   it("keeps one chain under repeatable read too (a stale head is retried, not forked)", async () => {
     await put({ ref: "first" });
     const results = await Promise.all(

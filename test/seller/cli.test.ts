@@ -110,7 +110,11 @@ describe("hddt invoice, series and register against a running hddt", () => {
     expect(adjusted.stderr).toBe("");
     expect(adjusted.status).toBe(0);
     const draft = JSON.parse(adjusted.stdout);
-    expect(draft.invoice ?? draft).toMatchObject({ state: "draft", correctsId: inv.id, correction: "adjust" });
+    expect(draft.invoice ?? draft).toMatchObject({
+      state: "draft",
+      correctsId: inv.id,
+      correction: "adjust",
+    });
   }, 180_000);
 
   it("passes the API's refusal on with its code and exit status 1", async () => {

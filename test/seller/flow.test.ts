@@ -116,6 +116,21 @@ describe.each(testBackends())("seller end to end (%s)", (backend) => {
     expect(states.map((s) => s.ok && s.value.state)).toEqual(ids.map(() => "delivered"));
   }, 60_000);
 
+  it("numbers a draft once when concurrent requests issue it together with others", async () => {
+    const drafts = await Promise.all(
+      Array.from({ length: 4 }, () => kit.seller.createDraft(SELLER_A, invoiceInput(series))),
+    );
+    const ids = drafts.map((d) => (d.ok ? d.value.invoice.id : "failed"));
+    const before = (await kit.seller.listSeries(SELLER_A)).find((s) => s.series === series)!.used;
+    const issued = await Promise.all([...ids, ids[0]!, ids[0]!].map((id) => kit.seller.issue(SELLER_A, id)));
+    const numbers = issued.map((r) => (r.ok ? r.value.number : -1));
+    expect(numbers.slice(4)).toEqual([numbers[0], numbers[0]]);
+    expect([...numbers.slice(0, 4)].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+      Array.from({ length: 4 }, (_, i) => before + i + 1),
+    );
+    expect((await kit.seller.listSeries(SELLER_A)).find((s) => s.series === series)!.used).toBe(before + 4);
+  }, 60_000);
+
   it("gives one invoice for one idempotency key, also under concurrency; another body is a conflict", async () => {
     const input = invoiceInput(series, { lines: 3 });
     const results = await Promise.all(
