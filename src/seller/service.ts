@@ -38,7 +38,7 @@ import { inspectMessage, type MessageHeader, newMessageId, writeMessage } from "
 import type { Reason } from "../format/forms/common.ts";
 import { writeErrorNotice } from "../format/forms/error-notice.ts";
 import { writeTechnicalReceipt } from "../format/forms/receipt.ts";
-import { type Registration, writeRegistration } from "../format/forms/registration.ts";
+import { type Registration, VIA_TRANSMISSION, writeRegistration } from "../format/forms/registration.ts";
 import { readInvoice, writeInvoice } from "../format/invoice.ts";
 import type { MessageTypeCode } from "../format/messages.ts";
 import { parseCertificate } from "../signing/certificate.ts";
@@ -1739,22 +1739,7 @@ export class SellerService {
         withoutCode: forms.withoutCode,
         cashRegister: forms.cashRegister ?? false,
       },
-      sending: {
-        difficultArea: false,
-        provincialProposal: false,
-        publicAssetAgency: false,
-        directToAuthority: false,
-        viaTransmission: true,
-      },
-      transfer: { full: true, summary: false },
-      invoiceTypes: {
-        vat: true,
-        sales: false,
-        publicAssets: false,
-        nationalReserve: false,
-        other: false,
-        documents: false,
-      },
+      ...VIA_TRANSMISSION,
       certificates: [
         {
           index: 1,

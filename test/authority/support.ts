@@ -8,7 +8,7 @@ import { ManualClock } from "../../src/domain/clock.ts";
 import type { Invoice } from "../../src/domain/invoice.ts";
 import { newMessageId, readMessage, writeMessage } from "../../src/format/envelope.ts";
 import type { Registration } from "../../src/format/forms/registration.ts";
-import { writeRegistration } from "../../src/format/forms/registration.ts";
+import { VIA_TRANSMISSION, writeRegistration } from "../../src/format/forms/registration.ts";
 import { writeInvoice } from "../../src/format/invoice.ts";
 import type { MessageTypeCode } from "../../src/format/messages.ts";
 import { createDevCa, type DevCa, type DevIdentity, issueCertificate } from "../../src/signing/dev-ca.ts";
@@ -166,22 +166,7 @@ export async function registration(
     place: "Hà Nội",
     date: new Date().toISOString().slice(0, 10),
     invoiceForms: { withCode: true, withoutCode: false, cashRegister: false, ...forms },
-    sending: {
-      difficultArea: false,
-      provincialProposal: false,
-      publicAssetAgency: false,
-      directToAuthority: false,
-      viaTransmission: true,
-    },
-    transfer: { full: true, summary: false },
-    invoiceTypes: {
-      vat: true,
-      sales: false,
-      publicAssets: false,
-      nationalReserve: false,
-      other: false,
-      documents: false,
-    },
+    ...VIA_TRANSMISSION,
     certificates: [
       {
         index: 1,

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newMessageId, writeMessage } from "../../src/format/envelope.ts";
 import type { ReconciliationReport } from "../../src/format/forms/receipt.ts";
 import type { Registration } from "../../src/format/forms/registration.ts";
-import { writeRegistration } from "../../src/format/forms/registration.ts";
+import { VIA_TRANSMISSION, writeRegistration } from "../../src/format/forms/registration.ts";
 import type { MessageTypeCode } from "../../src/format/messages.ts";
 import { parseCertificate } from "../../src/signing/certificate.ts";
 import { DEFAULT_PARTIES, writeDevCa } from "../../src/signing/dev-ca.ts";
@@ -181,22 +181,7 @@ async function signedRegistration(signer: Signer, serial: string): Promise<strin
     place: "Hà Nội",
     date: today(),
     invoiceForms: { withCode: true, withoutCode: false, cashRegister: false },
-    sending: {
-      difficultArea: false,
-      provincialProposal: false,
-      publicAssetAgency: false,
-      directToAuthority: false,
-      viaTransmission: true,
-    },
-    transfer: { full: true, summary: false },
-    invoiceTypes: {
-      vat: true,
-      sales: false,
-      publicAssets: false,
-      nationalReserve: false,
-      other: false,
-      documents: false,
-    },
+    ...VIA_TRANSMISSION,
     certificates: [
       {
         index: 1,

@@ -162,6 +162,29 @@ export interface Registration {
   signatures: SignatureSlot[];
 }
 
+/**
+ * The usual choices of a taxpayer that sends through a T-VAN: no special sending case, each no-code invoice
+ * in full, VAT invoices. Spread it into a Registration and override what differs.
+ */
+export const VIA_TRANSMISSION: Pick<Registration, "sending" | "transfer" | "invoiceTypes"> = {
+  sending: {
+    difficultArea: false,
+    provincialProposal: false,
+    publicAssetAgency: false,
+    directToAuthority: false,
+    viaTransmission: true,
+  },
+  transfer: { full: true, summary: false },
+  invoiceTypes: {
+    vat: true,
+    sales: false,
+    publicAssets: false,
+    nationalReserve: false,
+    other: false,
+    documents: false,
+  },
+};
+
 /** [CTS] one certificate of the declaration. */
 export interface Certificate {
   /** [STT] (≤3 digits). */
