@@ -28,7 +28,20 @@ port=$(pg_lsclusters --no-header | awk -v v="$version" -v c="$cluster" '$1 == v 
 status=$(pg_lsclusters --no-header | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c { print $4 }')
 if [ "$status" != "online" ]; then
   # Containers have no systemd: start the cluster directly.
-  pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start
+  # The server must inherit none of the caller's pipes (fd 3 is often a $(...) pipe, fds 1 and 2 the CI
+  # runner's): a daemon holding one open keeps the reader waiting for end-of-file for ever.
+  log=$(mktemp)
+  if ! (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start </dev/null >"$log" 2>&1
+  ); then
+    cat "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
 
 for _ in $(seq 1 60); do
