@@ -61,6 +61,7 @@ import {
   unavailable,
 } from "../transport/transport.ts";
 import { OutboxWorker } from "../transport/worker.ts";
+import { composeMail, type Mail, type MailOptions } from "./mail.ts";
 
 export interface ComposeOptions {
   readonly db: Database;
@@ -80,7 +81,10 @@ export interface ComposeOptions {
   readonly providerTaxCode?: string;
   /** Installation keys (admin, inspector, buyer) for the protected routes. */
   readonly apiKeys?: readonly ApiKey[];
+  /** Delivery to buyers; default: by e-mail when `mail` is given, else kept in memory. */
   readonly delivery?: BuyerDelivery;
+  /** E-mail to buyers and the maintenance notices to every customer, through the durable queue. */
+  readonly mail?: MailOptions;
   readonly logger?: boolean;
   /** Real-time wait of the workers and the pull loop when idle. Default 20 ms. */
   readonly idleMs?: number;
@@ -99,6 +103,8 @@ export interface Composed {
   readonly seller: SellerService;
   readonly archive: Archive;
   readonly delivery: BuyerDelivery;
+  /** Present when composed with `mail`. */
+  readonly mail?: Mail;
   readonly sellerOutbox: Outbox;
   readonly tvanOutbox: Outbox;
   readonly app: HttpApp;
@@ -235,7 +241,8 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
   const archive = new Archive(db, { clock });
   const sellerOutbox = new Outbox(db, { schema: "seller", clock });
   const tvanOutbox = new Outbox(db, { clock });
-  const delivery = options.delivery ?? new RecordingDelivery();
+  const mail = options.mail ? composeMail(db, clock, options.mail) : undefined;
+  const delivery = options.delivery ?? mail?.delivery ?? new RecordingDelivery();
   let seller: SellerService | undefined;
 
   const tvanTransport = routed((to) =>
@@ -300,6 +307,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
 
   let running = false;
   let loop: Promise<void> | undefined;
+  const parts = { seller: sellerService, tvan: tvanService };
 
   return {
     db,
@@ -309,6 +317,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
     seller: sellerService,
     archive,
     delivery,
+    ...(mail ? { mail } : {}),
     sellerOutbox,
     tvanOutbox,
     app,
@@ -318,15 +327,22 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
       running = true;
       for (const w of workers) w.start();
       loop = (async () => {
+        let forwardedAt = 0;
         while (running) {
           const n = await pull().catch(() => 0);
+          // Maintenance notices to the customers, looked for about once a second.
+          if (mail && Date.now() - forwardedAt >= 1000) {
+            forwardedAt = Date.now();
+            await mail.forwardMaintenance(parts).catch(() => 0);
+          }
           if (n === 0 && running) await new Promise((r) => setTimeout(r, idleMs * 5));
         }
       })();
+      mail?.worker.start();
     },
     async stop() {
       running = false;
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all([...workers.map((w) => w.stop()), mail?.worker.stop()]);
       await loop;
       await pulling?.catch(() => undefined);
       await sellerService.close();
@@ -339,6 +355,11 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
         let moved = 0;
         for (const w of workers) moved += (await w.tick()).claimed;
         moved += await pull();
+        if (mail) {
+          moved += await mail.forwardMaintenance(parts);
+          const r = await mail.worker.round();
+          moved += r.email?.claimed ?? 0;
+        }
         if (moved === 0) return round;
       }
       return maxRounds;

@@ -10,6 +10,8 @@
  *   start can print how to issue an invoice.
  * - The installation's admin key (creates organisations, authority admin routes) is made once and kept in
  *   `<state>/admin-key`; `HDDT_API_KEYS` adds more (see serve.ts).
+ * - E-mail: with `--smtp` (or `HDDT_SMTP_URL`) invoices are mailed to their buyers and the authority's
+ *   maintenance notices to every customer; without, deliveries are only recorded.
  * Ctrl-C stops the workers, the server and the database in that order.
  */
 import { randomBytes } from "node:crypto";
@@ -18,9 +20,11 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import type { ApiKey } from "../api/auth.ts";
+import { type SmtpConfig, SmtpEmailSender } from "../notify/smtp.ts";
 import { DEFAULT_PARTIES } from "../signing/dev-ca.ts";
 import { type Database, openDatabase } from "../store/index.ts";
 import { type Composed, composeAll } from "./compose.ts";
+import { parseSmtpUrl } from "./mail.ts";
 import { parseApiKeys } from "./serve.ts";
 
 export interface StartOptions {
@@ -32,6 +36,10 @@ export interface StartOptions {
   readonly logger?: boolean;
   /** How long to wait for the demo seller's registration to be accepted. Default 60 s. */
   readonly registrationWaitMs?: number;
+  /** The SMTP server (see `parseSmtpUrl`); none: deliveries are recorded, not mailed. */
+  readonly smtp?: SmtpConfig;
+  /** Base address of the public pages in e-mails. Default: the address listened on. */
+  readonly publicUrl?: string;
 }
 
 export interface DemoSeller {
@@ -156,15 +164,25 @@ export async function startAll(options: StartOptions): Promise<Started> {
       { role: "admin", name: "admin", key: adminKey },
       ...parseApiKeys(process.env.HDDT_API_KEYS),
     ];
+    let listening = "";
     composed = await composeAll({
       db,
       devCaDir: join(stateDir, "dev-ca"),
       apiKeys,
       logger: options.logger ?? false,
+      ...(options.smtp
+        ? {
+            mail: {
+              sender: new SmtpEmailSender(options.smtp),
+              publicUrl: () => options.publicUrl ?? listening,
+            },
+          }
+        : {}),
     });
     composed.start();
     const demo = await ensureDemoSeller(composed, stateDir, options.registrationWaitMs ?? 60_000);
     const address = await composed.app.listen({ port: options.port, host: options.host });
+    listening = address;
     const running = composed;
     const database = db;
     return {
@@ -194,6 +212,7 @@ function banner(s: Started, stateDir: string): string {
     `  API docs      ${u}/docs      OpenAPI ${u}/openapi.json`,
     `  demo seller   ${s.demo.name} (MST ${s.demo.taxCode}), series ${s.demo.template}${s.demo.series}, TEST certificate`,
     `  its API key   ${s.demo.apiKey}   (kept in ${join(stateDir, "demo-seller.json")})`,
+    `  e-mail        ${s.composed.mail ? "invoices and maintenance notices are mailed" : "not sent, only recorded (--smtp smtp://…?from=… to send)"}`,
     "",
     "Issue a coded invoice:",
     `  curl -s -X POST '${u}/seller/invoices?issue=true' -H 'x-api-key: ${s.demo.apiKey}' \\`,
@@ -215,6 +234,12 @@ export function registerStartCommand(program: Command): void {
     .option("--database <url>", "postgres://… or file:///folder (default: DATABASE_URL, else .hddt/data)")
     .option("--state <dir>", "folder of local state (data, dev CA, keys)", ".hddt")
     .option("--log", "log every request")
+    .option(
+      "--smtp <url>",
+      "mail invoices and notices: smtp://user:pass@host:587?from=hoadon@example.vn (default: HDDT_SMTP_URL)",
+      process.env.HDDT_SMTP_URL,
+    )
+    .option("--public-url <url>", "address of the public pages in e-mails (default: the address listened on)")
     .action(async (opts) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -222,9 +247,19 @@ export function registerStartCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      let smtp: SmtpConfig | undefined;
+      try {
+        smtp = opts.smtp ? parseSmtpUrl(opts.smtp) : undefined;
+      } catch (error) {
+        process.stderr.write(`hddt start: --smtp: ${(error as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       let started: Started;
       try {
         started = await startAll({
+          ...(smtp ? { smtp } : {}),
+          ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl.replace(/\/+$/, "") } : {}),
           port,
           host: opts.host,
           stateDir: opts.state,
