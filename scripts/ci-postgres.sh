@@ -68,8 +68,11 @@ if [ "$(psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '
   psql_admin -d postgres -c "CREATE DATABASE hddt_test OWNER hddt"
 fi
 
-# Per-suite databases left by interrupted test runs.
+# Per-suite databases left by interrupted test runs: hddt_t_<pid>_…, dropped when process <pid> is gone
+# (a test run going on beside this one keeps its databases).
 for db in $(psql_admin -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'hddt\_t\_%'"); do
+  pid=$(echo "$db" | cut -d_ -f3)
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then continue; fi
   psql_admin -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
 done
 
