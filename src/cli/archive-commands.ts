@@ -12,12 +12,12 @@
  * progress counts to stderr. Exit codes: 0 done, 1 problems found or request refused, 2 bad arguments.
  */
 import { userInfo } from "node:os";
-import { performance } from "node:perf_hooks";
 import type { Command } from "@commander-js/extra-typings";
 import { isDate } from "../domain/dates.ts";
 import type { Problem } from "../domain/problem.ts";
-import { Archive, type Progress } from "../seller/archive.ts";
+import { Archive } from "../seller/archive.ts";
 import { type Database, migrate, openDatabase } from "../store/index.ts";
+import { type ProgressReporter, progressReporter } from "./progress.ts";
 
 export interface CliIo {
   out(text: string): void;
@@ -54,15 +54,14 @@ async function withArchive<T>(
   }
 }
 
-/** Progress lines on stderr: on a new phase, then at most one a second (wall time, for people only). */
-function progressTo(io: CliIo, command: string): Progress {
-  let last = { phase: "", at: 0 };
-  return ({ phase, done, total }) => {
-    const now = performance.now();
-    if (phase === last.phase && now - last.at < 1000) return;
-    last = { phase, at: now };
-    io.err(`hddt ${command}: ${done}${total ? ` of ${total}` : ""} ${phase}\n`);
-  };
+/** The progress of a command on the io's error stream: a redrawn bar on a terminal, else a line a second. */
+function progressTo(io: CliIo, command: string): ProgressReporter {
+  const terminal = io === processIo && process.stderr.isTTY;
+  return progressReporter(`hddt ${command}`, {
+    write: (text) => io.err(text),
+    isTTY: terminal,
+    columns: terminal ? process.stderr.columns : undefined,
+  });
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -73,10 +72,12 @@ export async function runArchiveVerify(
   io: CliIo = processIo,
 ): Promise<number> {
   return withArchive(options, async (archive) => {
+    const progress = progressTo(io, "archive verify");
     const problems = await archive.verify({
       ...(options.taxCode !== undefined ? { taxCode: options.taxCode } : {}),
-      onProgress: progressTo(io, "archive verify"),
+      onProgress: progress,
     });
+    progress.done();
     const heads = await archive.heads(options.taxCode);
     if (problems.length > 0) {
       io.out(problemsJson(problems));
@@ -120,6 +121,7 @@ export async function runArchiveDestroy(
   io: CliIo = processIo,
 ): Promise<number> {
   return withArchive(options, async (archive) => {
+    const progress = progressTo(io, "archive destroy");
     const r = await archive.destroy({
       before: options.before,
       reason: options.reason,
@@ -127,8 +129,9 @@ export async function runArchiveDestroy(
       ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
       ...(options.taxCode !== undefined ? { taxCode: options.taxCode } : {}),
       ...(options.refs !== undefined && options.refs.length > 0 ? { refs: options.refs } : {}),
-      onProgress: progressTo(io, "archive destroy"),
+      onProgress: progress,
     });
+    progress.done();
     if (!r.ok) {
       io.out(problemsJson(r.problems));
       return 1;
@@ -143,10 +146,12 @@ export async function runBackup(
   io: CliIo = processIo,
 ): Promise<number> {
   return withArchive(options, async (archive) => {
+    const progress = progressTo(io, "backup");
     const report = await archive.backup(options.file, {
       ...(options.taxCode !== undefined ? { taxCode: options.taxCode } : {}),
-      onProgress: progressTo(io, "backup"),
+      onProgress: progress,
     });
+    progress.done();
     io.out(json(report));
     return 0;
   });
@@ -157,7 +162,9 @@ export async function runRestore(
   io: CliIo = processIo,
 ): Promise<number> {
   return withArchive(options, async (archive) => {
-    const r = await archive.restore(options.file, { onProgress: progressTo(io, "restore") });
+    const progress = progressTo(io, "restore");
+    const r = await archive.restore(options.file, { onProgress: progress });
+    progress.done();
     if (!r.ok) {
       io.out(problemsJson(r.problems));
       return 1;

@@ -572,14 +572,20 @@ export class Archive {
   async verify(options: { taxCode?: string; onProgress?: Progress } = {}): Promise<Problem[]> {
     const problems: Problem[] = [];
     const sellers = await this.#sellers(options.taxCode);
+    // The total is for the progress bar only: events added meanwhile are checked too.
+    const count = await sql<{ n: string }>`select count(*)::text as n from seller.archive_event
+      where ${options.taxCode === undefined ? sql`true` : sql`tax_code = ${options.taxCode}`}`.execute(
+      this.#k,
+    );
+    const total = Number(count.rows[0]?.n ?? 0);
     let done = 0;
     for (const taxCode of sellers) {
       await this.#verifySeller(taxCode, problems, () => {
         done++;
-        if (done % PAGE === 0) options.onProgress?.({ phase: "events checked", done });
+        if (done % PAGE === 0) options.onProgress?.({ phase: "events checked", done, total });
       });
     }
-    options.onProgress?.({ phase: "events checked", done });
+    options.onProgress?.({ phase: "events checked", done, total: Math.max(total, done) });
     return problems;
   }
 
