@@ -29,10 +29,12 @@ import { invoiceFormatCodes } from "./format/invoice.ts";
 import { portalJsonCodes } from "./format/portal-json.ts";
 import { xmlCodes } from "./format/xml.ts";
 import { notifyCodes } from "./notify/codes.ts";
+import { portalCodes } from "./portal/codes.ts";
 import { conversionCodes } from "./render/conversion.ts";
 import { archiveCodes } from "./seller/archive-codes.ts";
 import { sellerCodes } from "./seller/codes.ts";
 import { correctionCodes } from "./seller/corrections.ts";
+import { loginCodes } from "./seller/logins.ts";
 import { reportCodes } from "./seller/reports.ts";
 import { signingCodes } from "./signing/codes.ts";
 import { storeCodes } from "./store/errors.ts";
@@ -73,12 +75,14 @@ export const CATALOGUE: readonly CatalogueSection[] = [
   { area: "Tax authority", codes: authorityCodes },
   { area: "Seller archive", codes: archiveCodes },
   { area: "Seller", codes: sellerCodes },
+  { area: "Sign-in", codes: loginCodes },
   { area: "Seller corrections", codes: correctionCodes },
   { area: "Seller reports", codes: reportCodes },
   { area: "E-mail and webhooks", codes: notifyCodes },
   { area: "Conversion to paper", codes: conversionCodes },
   { area: "Excel import", codes: excelCodes },
   { area: "HTTP API", codes: apiCodes },
+  { area: "Web portal", codes: portalCodes },
   { area: "Command line", codes: cliCodes },
 ];
 

@@ -9,7 +9,7 @@
  */
 import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import { type CodeSet, makeProblem, type Problem } from "../domain/problem.ts";
+import { type CodeSet, makeProblem, type Problem, type Result } from "../domain/problem.ts";
 
 export interface ErrorBody {
   error: {
@@ -114,3 +114,15 @@ function statusBySuffix(code: string): number {
 export function retryAfterSeconds(untilMs: number, nowMs: number): number {
   return Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
 }
+
+/** A service's result: its value with `status`, or its problems with the status they call for. */
+export function sendResult<T>(reply: FastifyReply, result: Result<T>, status = 200): FastifyReply {
+  if (result.ok) return reply.code(status).send(result.value);
+  return sendProblems(reply, statusForProblems(result.problems, CONFLICTS), result.problems);
+}
+
+// Codes whose suffix does not tell their status.
+const CONFLICTS: ReadonlyMap<string, number> = new Map([
+  ["WEBHOOK_NOT_REQUEUEABLE", 409],
+  ["EMAIL_NOT_REQUEUEABLE", 409],
+]);

@@ -13,10 +13,12 @@ import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Clock } from "../domain/clock.ts";
+import { isDate } from "../domain/dates.ts";
 import type { Result } from "../domain/problem.ts";
 import { exportSalesReport, reportRowOf } from "../excel/export.ts";
 import { sellerProblem } from "../seller/codes.ts";
 import { ERROR_KINDS } from "../seller/corrections.ts";
+import { SUMMARY_SECTORS } from "../seller/flows.ts";
 import type { InvoiceInput } from "../seller/model.ts";
 import { checkPeriod, type SellerReports } from "../seller/reports.ts";
 import {
@@ -48,7 +50,7 @@ export interface SellerRouteOptions {
 
 const holders = new WeakMap<FastifyRequest, KeyHolder>();
 
-function holderOf(request: FastifyRequest): KeyHolder {
+export function holderOf(request: FastifyRequest): KeyHolder {
   const h = holders.get(request);
   if (!h) throw new Error("no key holder: the route lacks its requireSellerKey hook");
   return h;
@@ -79,6 +81,8 @@ function answer<T>(reply: FastifyReply, result: Result<T>, status = 200) {
   return sendProblems(reply, statusForProblems(result.problems), result.problems);
 }
 
+/** YYYY-MM-DD of a real day (2026-02-30 is refused here, not by the database). */
+const calendarDate = z.string().refine(isDate, "not a calendar date (YYYY-MM-DD)");
 const taxCode = z.string().regex(/^\d{10}(?:-\d{3})?$/);
 const role = z.enum(ROLES);
 const idParam = z.object({ id: z.string().min(1).max(64) });
@@ -88,6 +92,7 @@ const tags = {
   series: ["seller: series"],
   invoices: ["seller: invoices"],
   registration: ["seller: registration"],
+  notices: ["seller: authority notices and summary tables"],
   lookup: ["buyer: lookup"],
 };
 const security = [{ apiKey: [] }];
@@ -109,8 +114,68 @@ const profile = z
     contactPhone: z.string().max(20),
     contactEmail: z.string().max(50),
     place: z.string().max(50),
+    cashRegisterBlock: z
+      .string()
+      .regex(/^[0-9A-Z]{5}$/)
+      .describe("C5–C9 of the cash-register code: the 5 characters the authority issued"),
+    summarySector: z
+      .enum(SUMMARY_SECTORS)
+      .describe("Set when the seller sends its no-code invoices' data as summary tables 01/TH-HĐĐT"),
   })
   .partial();
+
+/** Keys of the invoice model whose JSON value is a number (amounts may be numbers or strings). */
+const NUMBER_KEYS = new Set(["nature", "relatedKind", "lineNo", "line"]);
+const AMOUNT_KEYS = new Set([
+  ...["exchangeRate", "quantity", "unitPrice", "discountRate", "discountAmount", "amount", "vatAmount"],
+  ...[
+    "totalBeforeVat",
+    "totalVat",
+    "nonTaxableDeductions",
+    "tradeDiscount",
+    "otherDeductions",
+    "totalPayable",
+  ],
+]);
+const BOOLEAN_KEYS = new Set(["financialLeasing", "nonTariffZone", "multiExchangeRate", "remove"]);
+/** Keys whose value is an object or a list in the model (and the roots of a correction's change). */
+const STRUCTURE_KEYS = new Set([
+  ...["", "header", "buyer", "lines", "totals", "sellerExtra", "related", "extra", "specialGoods"],
+  ...["byRate", "fees", "contentExtra", "dataExtra", "add", "content", "change"],
+]);
+
+/**
+ * Every leaf of an invoice's JSON has its model's type: text everywhere, numbers only where the model has
+ * numbers or amounts, booleans only where it has flags. A wrong type is bad input (400), not a crash of the
+ * model code that trusts the types.
+ */
+function typedLeaves(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = [], depth = 0): void {
+  if (depth > 12) {
+    ctx.addIssue({ code: "custom", message: "nested too deep", path });
+    return;
+  }
+  if (value === null || typeof value === "string") return;
+  const key = [...path].reverse().find((p) => typeof p === "string") ?? "";
+  // An object directly inside a list is an item of that list (a line, an extra field).
+  const item = typeof path.at(-1) === "number";
+  if (typeof value === "object" && !item && !STRUCTURE_KEYS.has(key)) {
+    ctx.addIssue({ code: "custom", message: `${key} takes a single value, not a list or an object`, path });
+    return;
+  }
+  if (Array.isArray(value)) {
+    if (item) ctx.addIssue({ code: "custom", message: "a list inside a list", path });
+    else for (const [i, v] of value.entries()) typedLeaves(v, ctx, [...path, i], depth + 1);
+    return;
+  }
+  if (typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) typedLeaves(v, ctx, [...path, k], depth + 1);
+    return;
+  }
+  if (typeof value === "number" && Number.isFinite(value) && (NUMBER_KEYS.has(key) || AMOUNT_KEYS.has(key)))
+    return;
+  if (typeof value === "boolean" && BOOLEAN_KEYS.has(key)) return;
+  ctx.addIssue({ code: "custom", message: `a ${typeof value} is not a valid ${key || "value"}`, path });
+}
 
 /** An invoice in JSON: the domain model without seller and number; amounts as decimal strings. */
 const invoiceInput = z
@@ -119,10 +184,7 @@ const invoiceInput = z
       .object({
         template: z.string().min(1).max(11),
         series: z.string().min(1).max(8),
-        issueDate: z
-          .string()
-          .regex(/^\d{4}-\d{2}-\d{2}$/)
-          .optional(),
+        issueDate: calendarDate.optional(),
         currency: z.string().length(3).optional(),
       })
       .catchall(z.unknown()),
@@ -132,6 +194,7 @@ const invoiceInput = z
     sellerExtra: z.record(z.string(), z.unknown()).optional(),
   })
   .catchall(z.unknown())
+  .superRefine((v, ctx) => typedLeaves(v, ctx))
   .describe(
     "The invoice model of src/domain/invoice.ts in JSON (amounts as decimal strings), without seller and number; totals are computed from the lines when left out",
   );
@@ -153,14 +216,8 @@ const listQuery = z.object({
   state: z.enum(INVOICE_STATES).optional(),
   template: z.string().max(11).optional(),
   series: z.string().max(8).optional(),
-  from: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/)
-    .optional(),
-  to: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/)
-    .optional(),
+  from: calendarDate.optional(),
+  to: calendarDate.optional(),
   buyerTaxCode: z.string().max(14).optional(),
   after: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -504,6 +561,28 @@ export function registerSellerRoutes(
     },
   );
 
+  app.post(
+    "/seller/invoices/:id/per-occurrence",
+    {
+      onRequest: writer,
+      schema: {
+        summary:
+          "Issue a draft as a per-occurrence invoice (message 201): coded by the authority once the tax on the sale is declared (205 + 202)",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      return answer(
+        reply,
+        await service.issuePerOccurrence(who.taxCode, request.params.id, { actor: who.name }),
+      );
+    },
+  );
+
   app.get(
     "/seller/invoices",
     {
@@ -578,14 +657,9 @@ export function registerSellerRoutes(
   // ----- corrections
 
   const correctionOptions = {
-    issueDate: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/)
-      .optional(),
+    issueDate: calendarDate.optional(),
     series: z.string().length(6).optional(),
-    agreement: z
-      .object({ reference: z.string().min(1).max(255), date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) })
-      .optional(),
+    agreement: z.object({ reference: z.string().min(1).max(255), date: calendarDate }).optional(),
   };
   for (const way of ["adjust", "replace"] as const) {
     app.post(
@@ -607,8 +681,14 @@ export function registerSellerRoutes(
           headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
           body:
             way === "adjust"
-              ? z.object({ change: z.record(z.string(), z.unknown()), ...correctionOptions })
-              : z.object({ content: z.record(z.string(), z.unknown()), ...correctionOptions }),
+              ? z.object({
+                  change: z.record(z.string(), z.unknown()).superRefine((v, ctx) => typedLeaves(v, ctx)),
+                  ...correctionOptions,
+                })
+              : z.object({
+                  content: z.record(z.string(), z.unknown()).superRefine((v, ctx) => typedLeaves(v, ctx)),
+                  ...correctionOptions,
+                }),
           response: { ...success, ...errorResponses(400, 401, 403, 404, 409, 415, 422) },
         },
       },
@@ -685,6 +765,170 @@ export function registerSellerRoutes(
         ),
         202,
       );
+    },
+  );
+
+  // ----- exception contracts of a stopped seller, summary tables, the authority's review notices
+
+  const idempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
+  const date = calendarDate;
+
+  app.post(
+    "/seller/exception-contracts",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary:
+          "Record a contract signed before a stop that the authority allowed; a stopped seller issues only invoices naming one (TTKhac SoHopDong)",
+        description:
+          "The contract number is the natural idempotency key: the same contract and data give 200 with the same record, other data under it a 409. An Idempotency-Key header is accepted and adds nothing.",
+        tags: tags.notices,
+        security,
+        headers: idempotencyHeader,
+        body: z.object({
+          contractNo: z.string().min(1).max(100),
+          signedOn: date,
+          note: z.string().max(400).optional(),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const r = await service.addExceptionContract(holderOf(request).taxCode, {
+        contractNo: b.contractNo,
+        signedOn: b.signedOn,
+        ...(b.note !== undefined ? { note: b.note } : {}),
+      });
+      if (!r.ok) return answer(reply, r);
+      return reply.code(r.value.created ? 201 : 200).send(r.value.contract);
+    },
+  );
+
+  app.get(
+    "/seller/exception-contracts",
+    {
+      onRequest: any,
+      schema: { summary: "Contracts a stopped seller may still invoice", tags: tags.notices, security },
+    },
+    async (request) => ({ items: await service.exceptionContracts(holderOf(request).taxCode) }),
+  );
+
+  app.post(
+    "/seller/summary-tables",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary:
+          "Send the summary table 01/TH-HĐĐT (message 400) of a finished period: YYYY-MM, YYYY-Qn, or YYYY-MM-DD for fuel retailers",
+        description:
+          "With an Idempotency-Key header the same key and period always give the same table (200 on a repeat); the same key with another period is a 409.",
+        tags: tags.notices,
+        security,
+        headers: idempotencyHeader,
+        body: z.object({ period: z.string().min(7).max(10) }),
+        response: { ...success, ...errorResponses(400, 401, 403, 409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const key = request.headers["idempotency-key"];
+      const r = await service.sendSummaryTable(
+        who.taxCode,
+        { period: request.body.period },
+        { actor: who.name, ...(key !== undefined ? { idempotencyKey: key } : {}) },
+      );
+      if (!r.ok) return answer(reply, r);
+      return reply.code(r.value.created ? 201 : 200).send(r.value.table);
+    },
+  );
+
+  app.get(
+    "/seller/summary-tables",
+    {
+      onRequest: any,
+      schema: { summary: "Summary tables sent and the authority's answers", tags: tags.notices, security },
+    },
+    async (request) => ({ items: await service.summaryTables(holderOf(request).taxCode) }),
+  );
+
+  app.get(
+    "/seller/review-notices",
+    {
+      onRequest: any,
+      schema: {
+        summary:
+          "The authority's review notices 01/TB-RSĐT (302): deadline, invoices, answer; ?open=true lists those still to answer",
+        tags: tags.notices,
+        security,
+        querystring: z.object({ open: z.enum(["true", "false"]).default("false") }),
+      },
+    },
+    async (request) => ({
+      items: await service.reviewNotices(holderOf(request).taxCode, { open: request.query.open === "true" }),
+    }),
+  );
+
+  app.get(
+    "/seller/review-notices/:id",
+    {
+      onRequest: any,
+      schema: {
+        summary: "A review notice",
+        tags: tags.notices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) =>
+      answer(reply, await service.getReviewNotice(holderOf(request).taxCode, request.params.id)),
+  );
+
+  app.post(
+    "/seller/review-notices/:id/answer",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary: "Answer a review notice with form 04/SS-HĐĐT of Loai 2 (message 300) for invoices it lists",
+        description:
+          "One answer per notice. With an Idempotency-Key header a repeat gives the first answer (200); any other second answer is a 409.",
+        tags: tags.notices,
+        security,
+        params: idParam,
+        headers: idempotencyHeader,
+        body: z.object({
+          items: z
+            .array(
+              z.object({
+                invoiceId: z.string().min(1).max(64),
+                error: z.enum(ERROR_KINDS),
+                reason: z.string().min(1).max(255),
+                action: z.enum(["adjust", "replace", "cancel", "explain"]).optional(),
+              }),
+            )
+            .min(1)
+            .max(1000),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 404, 409, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const key = request.headers["idempotency-key"];
+      const r = await service.answerReviewNotice(
+        who.taxCode,
+        request.params.id,
+        request.body.items.map((i) => ({
+          invoiceId: i.invoiceId,
+          error: i.error,
+          reason: i.reason,
+          ...(i.action !== undefined ? { action: i.action } : {}),
+        })),
+        { actor: who.name, ...(key !== undefined ? { idempotencyKey: key } : {}) },
+      );
+      if (!r.ok) return answer(reply, r);
+      return reply.code(r.value.created ? 201 : 200).send(r.value);
     },
   );
 
@@ -778,8 +1022,8 @@ export function registerSellerRoutes(
   const reports = options.reports;
   if (reports) {
     const periodQuery = z.object({
-      from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-      to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      from: calendarDate,
+      to: calendarDate,
       format: z.enum(["json", "xlsx"]).default("json"),
     });
     app.get(

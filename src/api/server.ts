@@ -42,6 +42,8 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Media types read as raw XML bytes. */
 export const XML_MEDIA_TYPES = ["application/xml", "text/xml"] as const;
+/** Excel workbooks (.xlsx): taken as raw bytes, like XML. */
+export const XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -89,6 +91,27 @@ export async function buildServer(options: ServerOptions = {}): Promise<HttpApp>
   // Bodies: JSON (fastify's own parser) and raw XML bytes; nothing else (text/plain included) is read.
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser([...XML_MEDIA_TYPES], { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
+    done(null, body);
+  });
+  // PostgreSQL text and jsonb cannot hold U+0000: a NUL anywhere in the query, the path parameters or a
+  // JSON body is bad input (400 with its path), never a database error.
+  app.addHook("preValidation", async (request, reply) => {
+    for (const [where, value] of [
+      ["query", request.query],
+      ["params", request.params],
+      ["body", Buffer.isBuffer(request.body) ? undefined : request.body],
+    ] as const) {
+      const at = nulAt(value, where);
+      if (at !== undefined)
+        return sendProblem(reply, 400, apiCodes, "HTTP_INVALID_INPUT", at, {
+          field: at,
+          reason: "U+0000 (NUL) is not allowed in text",
+        });
+    }
+    return undefined;
+  });
+  // A route that takes workbooks sets its own (larger) body limit.
+  app.addContentTypeParser(XLSX_MEDIA_TYPE, { parseAs: "buffer" }, (_req, body, done) => {
     done(null, body);
   });
 
@@ -240,4 +263,16 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions = {}) 
     reply.header("retry-after", String(seconds));
     return sendProblem(reply, 429, apiCodes, "HTTP_RATE_LIMITED", "", { seconds: String(seconds) });
   };
+}
+
+/** The path of the first string holding U+0000 in a parsed value, if any. */
+export function nulAt(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (value === null || typeof value !== "object" || depth > 64) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes("\u0000")) return `${path}/${k.replaceAll("\u0000", "\\u0000")}`;
+    const found = nulAt(v, `${path}/${k}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -23,12 +23,17 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type ApiKey, ApiKeys } from "../api/auth.ts";
+import { registerExcelRoutes } from "../api/excel.ts";
+import { registerLoginRoutes } from "../api/logins.ts";
+import { registerNotifyRoutes } from "../api/notify.ts";
 import { registerSellerRoutes } from "../api/seller.ts";
 import { buildServer, type HttpApp } from "../api/server.ts";
 import { authorityApi, registerAuthorityRoutes } from "../authority/http.ts";
 import { AuthorityService } from "../authority/service.ts";
 import type { Clock } from "../domain/clock.ts";
+import { registerPortal } from "../portal/index.ts";
 import { Archive } from "../seller/archive.ts";
+import { SellerLogins } from "../seller/logins.ts";
 import {
   type BuyerDelivery,
   defaultSignerFactory,
@@ -49,6 +54,7 @@ import { signerPool } from "../signing/pool.ts";
 import { memorySigner, type Signer } from "../signing/signer.ts";
 import type { TrustStore } from "../signing/trust.ts";
 import { type Database, migrate } from "../store/index.ts";
+import { SecretBox } from "../store/secret-box.ts";
 import { TvanService, verifierSignatureCheck } from "../transmission/tvan.ts";
 import { Outbox } from "../transport/outbox.ts";
 import {
@@ -61,7 +67,7 @@ import {
   unavailable,
 } from "../transport/transport.ts";
 import { OutboxWorker } from "../transport/worker.ts";
-import { composeMail, type Mail, type MailOptions } from "./mail.ts";
+import { composeNotifications, type MailOptions, type Notifications } from "./notifications.ts";
 
 export interface ComposeOptions {
   readonly db: Database;
@@ -85,6 +91,12 @@ export interface ComposeOptions {
   readonly delivery?: BuyerDelivery;
   /** E-mail to buyers and the maintenance notices to every customer, through the durable queue. */
   readonly mail?: MailOptions;
+  /** Base address of the public pages (printed on PDFs and in e-mails); default: relative links. */
+  readonly publicUrl?: string;
+  /** The installation's 32-byte key sealing secrets kept in the database (webhook secrets). */
+  readonly secretKey?: Uint8Array;
+  /** Let webhook subscriptions point into private networks (development, tests). Default false. */
+  readonly allowPrivateWebhookTargets?: boolean;
   readonly logger?: boolean;
   /** Real-time wait of the workers and the pull loop when idle. Default 20 ms. */
   readonly idleMs?: number;
@@ -103,8 +115,8 @@ export interface Composed {
   readonly seller: SellerService;
   readonly archive: Archive;
   readonly delivery: BuyerDelivery;
-  /** Present when composed with `mail`. */
-  readonly mail?: Mail;
+  /** E-mail (when composed with `mail`) and webhooks. */
+  readonly notifications: Notifications;
   readonly sellerOutbox: Outbox;
   readonly tvanOutbox: Outbox;
   readonly app: HttpApp;
@@ -241,9 +253,14 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
   const archive = new Archive(db, { clock });
   const sellerOutbox = new Outbox(db, { schema: "seller", clock });
   const tvanOutbox = new Outbox(db, { clock });
-  const mail = options.mail ? composeMail(db, clock, options.mail) : undefined;
-  const delivery = options.delivery ?? mail?.delivery ?? new RecordingDelivery();
   let seller: SellerService | undefined;
+  const notifications = composeNotifications(db, clock, {
+    ...(options.mail ? { mail: options.mail } : {}),
+    idleMs: Math.max(idleMs * 50, 1000),
+    seller: () => seller!,
+    ...(options.secretKey ? { secrets: new SecretBox(options.secretKey) } : {}),
+  });
+  const delivery = options.delivery ?? notifications.mail?.delivery ?? new RecordingDelivery();
 
   const tvanTransport = routed((to) =>
     to === authority.partyCode ? authorityEndpoint : to === tvanParty ? undefined : seller?.endpoint,
@@ -298,11 +315,29 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
   const app = await buildServer({ logger: options.logger ?? false, clock, title: "hddt" });
   const keys = new ApiKeys(options.apiKeys ?? []);
   registerAuthorityRoutes(app, authorityApi(authority, db), { clock, keys });
+  registerExcelRoutes(app, sellerService);
+  const logins = new SellerLogins(db, { clock });
+  registerLoginRoutes(app, sellerService, logins, { clock });
+  registerNotifyRoutes(app, sellerService, {
+    webhooks: notifications.webhooks,
+    ...(notifications.mail ? { emails: notifications.mail.queue } : {}),
+    allowPrivateTargets: options.allowPrivateWebhookTargets ?? false,
+  });
   registerSellerRoutes(app, sellerService, {
     adminKeys: keys,
     clock,
     devCa: () => loadDevCa(options.devCaDir),
     reports: new SellerReports(db),
+  });
+  registerPortal(app, {
+    seller: sellerService,
+    authority,
+    adminKeys: keys,
+    reports: new SellerReports(db),
+    verify: { trust },
+    clock,
+    passwordSignIn: (taxCode, email, password) => logins.signIn(taxCode, email, password),
+    ...(options.publicUrl ? { lookupUrl: `${options.publicUrl}/portal/lookup` } : {}),
   });
 
   let running = false;
@@ -317,7 +352,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
     seller: sellerService,
     archive,
     delivery,
-    ...(mail ? { mail } : {}),
+    notifications,
     sellerOutbox,
     tvanOutbox,
     app,
@@ -330,19 +365,19 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
         let forwardedAt = 0;
         while (running) {
           const n = await pull().catch(() => 0);
-          // Maintenance notices to the customers, looked for about once a second.
-          if (mail && Date.now() - forwardedAt >= 1000) {
+          // Webhook events and maintenance notices to the customers, about once a second.
+          if (Date.now() - forwardedAt >= 1000) {
             forwardedAt = Date.now();
-            await mail.forwardMaintenance(parts).catch(() => 0);
+            await notifications.relay(parts).catch(() => 0);
           }
           if (n === 0 && running) await new Promise((r) => setTimeout(r, idleMs * 5));
         }
       })();
-      mail?.worker.start();
+      notifications.worker.start();
     },
     async stop() {
       running = false;
-      await Promise.all([...workers.map((w) => w.stop()), mail?.worker.stop()]);
+      await Promise.all([...workers.map((w) => w.stop()), notifications.worker.stop()]);
       await loop;
       await pulling?.catch(() => undefined);
       await sellerService.close();
@@ -355,11 +390,9 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
         let moved = 0;
         for (const w of workers) moved += (await w.tick()).claimed;
         moved += await pull();
-        if (mail) {
-          moved += await mail.forwardMaintenance(parts);
-          const r = await mail.worker.round();
-          moved += r.email?.claimed ?? 0;
-        }
+        moved += await notifications.relay(parts);
+        const r = await notifications.worker.round();
+        moved += (r.email?.claimed ?? 0) + (r.webhooks?.claimed ?? 0);
         if (moved === 0) return round;
       }
       return maxRounds;

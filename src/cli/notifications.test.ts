@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lookupPageUrl, parseSmtpUrl } from "./mail.ts";
+import { lookupPageUrl, parseSmtpUrl } from "./notifications.ts";
 
 describe("parseSmtpUrl", () => {
   it("reads host, port, login and sender, with STARTTLS when offered by default", () => {

@@ -50,16 +50,16 @@ export function progressReporter(
   now: () => number = () => performance.now(),
 ): ProgressReporter {
   const started = now();
-  let last = { phase: "", at: Number.NEGATIVE_INFINITY };
+  let last = { phase: "", at: Number.NEGATIVE_INFINITY, finished: false };
   let drawn = false;
   const tty = sink.isTTY === true;
   const report = ((u: ProgressUpdate) => {
     const t = now();
     const finished = u.total !== undefined && u.done >= u.total;
     const gap = tty ? 100 : 1000;
-    if (u.phase === last.phase && t - last.at < gap && !finished) return;
     const newPhase = u.phase !== last.phase;
-    last = { phase: u.phase, at: t };
+    if (!newPhase && (last.finished || (t - last.at < gap && !finished))) return;
+    last = { phase: u.phase, at: t, finished };
     const seconds = (t - started) / 1000;
     const line = progressLine(label, u, seconds >= 1 ? u.done / seconds : undefined);
     if (tty) {

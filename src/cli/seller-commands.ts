@@ -1,6 +1,6 @@
 /**
- * The seller's commands: `hddt invoice create|issue|show|list|adjust|replace`, `hddt series list|create`,
- * `hddt register`. They talk to a running hddt over its HTTP API (the same checks, roles and idempotency as
+ * The seller's commands: `hddt invoice create|issue|show|list|adjust|replace|import|template`,
+ * `hddt series list|create`, `hddt register`. They talk to a running hddt over its HTTP API (the same checks, roles and idempotency as
  * any client; nothing here touches the database), so they work against `hddt start` on this machine and
  * against a provider's server alike.
  *
@@ -9,9 +9,14 @@
  * Output: the API's JSON answer on stdout (`--xml` prints an invoice's XML). Exit 0 on success, 1 when the
  * API refused (its error, with code, on stderr), 2 on bad arguments or when hddt cannot be reached.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "@commander-js/extra-typings";
+import { XLSX_MEDIA_TYPE } from "../api/server.ts";
+import type { Problem } from "../domain/problem.ts";
+import { importAll } from "../excel/import.ts";
+import { writeImportTemplate } from "../excel/template.ts";
+import { progressReporter } from "./progress.ts";
 
 export interface ClientOptions {
   readonly url?: string;
@@ -35,6 +40,14 @@ function resolveKey(options: ClientOptions): string | undefined {
 
 class UsageError extends Error {}
 
+/** A body sent as is (not as JSON). */
+class RawBody {
+  constructor(
+    readonly bytes: Buffer,
+    readonly type: string,
+  ) {}
+}
+
 async function call(
   options: ClientOptions,
   method: string,
@@ -51,10 +64,14 @@ async function call(
       method,
       headers: {
         "x-api-key": key,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(body !== undefined
+          ? { "content-type": body instanceof RawBody ? body.type : "application/json" }
+          : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(body !== undefined
+        ? { body: body instanceof RawBody ? new Uint8Array(body.bytes) : JSON.stringify(body) }
+        : {}),
     });
   } catch (error) {
     throw new UsageError(`cannot reach hddt at ${base}: ${(error as Error).message}`);
@@ -179,6 +196,56 @@ export function registerSellerCommands(program: Command): void {
     );
   }
 
+  invoice
+    .command("template")
+    .description("write the empty .xlsx template of `hddt invoice import`")
+    .argument("<file>", "where to write it (.xlsx)")
+    .action(async (file) => {
+      await writeImportTemplate(file);
+      process.stderr.write(`hddt invoice template: written to ${file}\n`);
+    });
+
+  withClient(
+    invoice
+      .command("import")
+      .description(
+        "import invoices as drafts from a filled-in template: checked here first (every problem with its cell), " +
+          "then sent all or nothing",
+      )
+      .argument("<file>", "the workbook (.xlsx)")
+      .option(
+        "--idempotency-key <key>",
+        "names the import (default: the file's SHA-256, so a repeat adds nothing)",
+      ),
+  ).action(async (file, opts) =>
+    run("invoice import", async () => {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch (error) {
+        throw new UsageError(`${file}: ${(error as Error).message}`);
+      }
+      const org = await call(client(opts), "GET", "/seller/organisation");
+      if (org.status !== 200) return org;
+      const o = JSON.parse(org.body) as { name: string; taxCode: string; address: string };
+      const progress = progressReporter("hddt invoice import");
+      const read = await importAll(file, {
+        seller: { name: o.name, taxCode: o.taxCode, address: o.address },
+        onProgress: (p) =>
+          progress({ phase: `bytes of sheet "${p.sheet}" read`, done: p.bytes, total: p.totalBytes }),
+      });
+      progress.done();
+      if (!read.ok) {
+        process.stderr.write(problemTable(read.problems));
+        return { status: 422, body: JSON.stringify({ problems: read.problems.length }) };
+      }
+      process.stderr.write(`hddt invoice import: ${read.invoices.length} invoice(s) read, sending…\n`);
+      return call(client(opts), "POST", "/seller/invoices/import", new RawBody(bytes, XLSX_MEDIA_TYPE), {
+        "idempotency-key": opts.idempotencyKey ?? createHash("sha256").update(bytes).digest("hex"),
+      });
+    }),
+  );
+
   const series = program.command("series").description("the seller's invoice series");
   withClient(series.command("list").description("series with their usage and warnings")).action(
     async (opts) => run("series list", () => call(client(opts), "GET", "/seller/series")),
@@ -219,4 +286,11 @@ export function registerSellerCommands(program: Command): void {
           }),
     ),
   );
+}
+
+/** One line per problem: where (cell), code, and the message in both languages. */
+function problemTable(problems: readonly Problem[]): string {
+  return problems
+    .map((p) => `${p.path.padEnd(18)} ${p.code.padEnd(28)} ${p.messageVi} / ${p.message}\n`)
+    .join("");
 }

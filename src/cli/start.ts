@@ -9,7 +9,8 @@
  *   `<state>/demo-seller.json` (mode 600) with an example invoice in `<state>/demo-invoice.json`, so every
  *   start can print how to issue an invoice.
  * - The installation's admin key (creates organisations, authority admin routes) is made once and kept in
- *   `<state>/admin-key`; `HDDT_API_KEYS` adds more (see serve.ts).
+ *   `<state>/admin-key`; `HDDT_API_KEYS` adds more (see serve.ts). The key sealing secrets in the database
+ *   (webhook secrets) is made once and kept in `<state>/secret-key`.
  * - E-mail: with `--smtp` (or `HDDT_SMTP_URL`) invoices are mailed to their buyers and the authority's
  *   maintenance notices to every customer; without, deliveries are only recorded.
  * Ctrl-C stops the workers, the server and the database in that order.
@@ -24,7 +25,7 @@ import { type SmtpConfig, SmtpEmailSender } from "../notify/smtp.ts";
 import { DEFAULT_PARTIES } from "../signing/dev-ca.ts";
 import { type Database, openDatabase } from "../store/index.ts";
 import { type Composed, composeAll } from "./compose.ts";
-import { parseSmtpUrl } from "./mail.ts";
+import { parseSmtpUrl } from "./notifications.ts";
 import { parseApiKeys } from "./serve.ts";
 
 export interface StartOptions {
@@ -160,6 +161,9 @@ export async function startAll(options: StartOptions): Promise<Started> {
       join(stateDir, "admin-key"),
       () => `hddt_admin_${randomBytes(24).toString("base64url")}`,
     );
+    const secretKey = await secretFile(join(stateDir, "secret-key"), () =>
+      randomBytes(32).toString("base64"),
+    );
     const apiKeys: ApiKey[] = [
       { role: "admin", name: "admin", key: adminKey },
       ...parseApiKeys(process.env.HDDT_API_KEYS),
@@ -170,6 +174,10 @@ export async function startAll(options: StartOptions): Promise<Started> {
       devCaDir: join(stateDir, "dev-ca"),
       apiKeys,
       logger: options.logger ?? false,
+      secretKey: Buffer.from(secretKey, "base64"),
+      ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
+      // Development installations may send webhooks to a receiver on the same machine.
+      allowPrivateWebhookTargets: process.env.HDDT_WEBHOOKS_ALLOW_PRIVATE === "1",
       ...(options.smtp
         ? {
             mail: {
@@ -209,10 +217,11 @@ function banner(s: Started, stateDir: string): string {
   return [
     "",
     `hddt is running at ${u}  (all parts in one process; database: ${s.composed.db.location})`,
+    `  web portal    ${u}/portal    (sign in with the API key below; buyers look invoices up at ${u}/portal/lookup)`,
     `  API docs      ${u}/docs      OpenAPI ${u}/openapi.json`,
     `  demo seller   ${s.demo.name} (MST ${s.demo.taxCode}), series ${s.demo.template}${s.demo.series}, TEST certificate`,
     `  its API key   ${s.demo.apiKey}   (kept in ${join(stateDir, "demo-seller.json")})`,
-    `  e-mail        ${s.composed.mail ? "invoices and maintenance notices are mailed" : "not sent, only recorded (--smtp smtp://…?from=… to send)"}`,
+    `  e-mail        ${s.composed.notifications.mail ? "invoices and maintenance notices are mailed" : "not sent, only recorded (--smtp smtp://…?from=… to send)"}`,
     "",
     "Issue a coded invoice:",
     `  curl -s -X POST '${u}/seller/invoices?issue=true' -H 'x-api-key: ${s.demo.apiKey}' \\`,

@@ -34,6 +34,10 @@ export const notifyCodes = defineCodes({
     vi: 'Địa chỉ webhook "{url}" không hợp lệ (cần http hoặc https, không chứa thông tin đăng nhập)',
     en: 'The webhook URL "{url}" is not valid (http or https, without credentials)',
   },
+  WEBHOOK_PRIVATE_URL: {
+    vi: 'Địa chỉ webhook "{url}" trỏ tới mạng nội bộ ({host}); chỉ nhận địa chỉ công khai',
+    en: 'The webhook URL "{url}" points into a private network ({host}); only public addresses are taken',
+  },
   WEBHOOK_UNKNOWN_EVENT: {
     vi: 'Không có sự kiện "{event}"; các sự kiện: {known}',
     en: 'There is no event "{event}"; the events are: {known}',

@@ -26,6 +26,7 @@ import type { Clock } from "../domain/clock.ts";
 import { makeProblem, type Problem, type Result } from "../domain/problem.ts";
 import { isTaxCode } from "../domain/taxcode.ts";
 import { checkSchemaName, type Database } from "../store/database.ts";
+import { plainSecrets, type SecretSealer } from "../store/secret-box.ts";
 import { inTransaction } from "../store/transaction.ts";
 import { backoffDelay } from "../transport/outbox.ts";
 import { notifyCodes } from "./codes.ts";
@@ -90,6 +91,8 @@ export interface WebhooksOptions {
   /** Jitter source in [0, 1). Default Math.random. */
   readonly random?: () => number;
   readonly post?: WebhookPost;
+  /** Seals the signing secrets in the database. Default: kept as given. */
+  readonly secrets?: SecretSealer;
 }
 
 export interface SubscribeRequest {
@@ -122,6 +125,8 @@ export interface SubscriptionChange {
 }
 
 export interface EmitRequest {
+  /** Default: a random UUID. A fixed id makes the emit idempotent (one delivery per subscription). */
+  readonly eventId?: string;
   readonly taxCode: string;
   readonly event: WebhookEvent;
   /** JSON-serialisable (no bigint: convert at the edge). */
@@ -337,6 +342,7 @@ export class Webhooks {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #post: WebhookPost;
+  readonly #secrets: SecretSealer;
   readonly policy: WebhookRetryPolicy;
 
   constructor(db: Database, options: WebhooksOptions = {}) {
@@ -345,6 +351,7 @@ export class Webhooks {
     this.#clock = options.clock ?? db.clock;
     this.#random = options.random ?? Math.random;
     this.#post = options.post ?? fetchPost;
+    this.#secrets = options.secrets ?? plainSecrets;
     this.policy = { ...DEFAULT_WEBHOOK_POLICY, ...options.policy };
   }
 
@@ -370,7 +377,7 @@ export class Webhooks {
       [
         request.taxCode,
         request.url,
-        secret,
+        this.#secrets.seal(secret),
         [...new Set(request.events)],
         request.active ?? true,
         request.description ?? null,
@@ -399,7 +406,7 @@ export class Webhooks {
         id,
         change.url ?? null,
         change.events === undefined ? null : [...new Set(change.events)],
-        change.secret ?? null,
+        change.secret === undefined ? null : this.#secrets.seal(change.secret),
         change.active ?? null,
         change.description !== undefined,
         change.description ?? null,
@@ -452,7 +459,7 @@ export class Webhooks {
   async emit(trx: QueryExecutorProvider, request: EmitRequest): Promise<EmitReport> {
     if (!(WEBHOOK_EVENTS as readonly string[]).includes(request.event))
       throw new RangeError(`unknown webhook event ${JSON.stringify(request.event)}`);
-    return this.#emit(trx, request.taxCode, request.event, request.payload, null);
+    return this.#emit(trx, request.taxCode, request.event, request.payload, null, request.eventId);
   }
 
   async #emit(
@@ -461,9 +468,9 @@ export class Webhooks {
     event: string,
     payload: unknown,
     onlySubscription: string | null,
+    eventId: string = randomUUID(),
   ): Promise<EmitReport & { ids: string[] }> {
     const now = this.#clock.now();
-    const eventId = randomUUID();
     const body = JSON.stringify({
       id: eventId,
       event,
@@ -483,6 +490,7 @@ export class Webhooks {
           : sql`s.id = ${onlySubscription}::bigint`
       }
       order by s.id
+      on conflict (event_id, subscription_id) do nothing
       returning id::text as id`.execute(ex);
     return { eventId, deliveries: r.rows.length, ids: r.rows.map((x) => x.id) };
   }
@@ -571,7 +579,7 @@ export class Webhooks {
     const headers = {
       "content-type": "application/json; charset=utf-8",
       "user-agent": "hddt-webhooks/1",
-      [SIGNATURE_HEADER]: signWebhook(c.secret, c.body, startedAt),
+      [SIGNATURE_HEADER]: signWebhook(this.#secrets.open(c.secret), c.body, startedAt),
       "hddt-event": c.event,
       "hddt-event-id": c.event_id,
       "hddt-delivery": c.id,

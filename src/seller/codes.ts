@@ -103,6 +103,54 @@ export const sellerCodes = defineCodes({
     vi: "Vai trò {role} không được {action}",
     en: "The role {role} may not {action}",
   },
+  SELLER_CASH_REGISTER_BLOCK_MISSING: {
+    vi: "Hồ sơ tổ chức chưa có chuỗi 5 ký tự cơ quan thuế cấp cho mã hóa đơn máy tính tiền (cashRegisterBlock)",
+    en: "The organisation's profile lacks the 5 characters the authority issued for cash-register codes (cashRegisterBlock)",
+  },
+  SELLER_CASH_REGISTER_SERIES: {
+    vi: "Ký hiệu {series} là ký hiệu hóa đơn máy tính tiền, không dùng cho {what}",
+    en: "The series {series} is a cash-register series; it cannot be used for {what}",
+  },
+  SELLER_PER_OCCURRENCE_SERIES: {
+    vi: "Hóa đơn theo từng lần phát sinh cần ký hiệu hóa đơn có mã (C), không phải {series}",
+    en: "A per-occurrence invoice needs a coded series (C…), not {series}",
+  },
+  SELLER_SUMMARY_NOT_ALLOWED: {
+    vi: "Tổ chức không thuộc trường hợp được gửi dữ liệu bằng bảng tổng hợp (hồ sơ chưa khai báo summarySector)",
+    en: "The organisation may not send its data in summary tables (no summarySector in its profile)",
+  },
+  SELLER_SUMMARY_PERIOD: {
+    vi: "Kỳ dữ liệu {period} không hợp lệ: {reason}",
+    en: "The period {period} is not valid: {reason}",
+  },
+  SELLER_SUMMARY_EMPTY: {
+    vi: "Không có hóa đơn không có mã nào chờ gửi trong kỳ {period}",
+    en: "No no-code invoice waits to be summarised in the period {period}",
+  },
+  SELLER_REVIEW_NOTICE_NOT_FOUND: {
+    vi: "Không có thông báo rà soát {id}",
+    en: "There is no review notice {id}",
+  },
+  SELLER_REVIEW_ANSWER_CONFLICT: {
+    vi: "Thông báo rà soát {id} đã được trả lời bằng thông điệp {messageId}",
+    en: "The review notice {id} was answered already (message {messageId})",
+  },
+  SELLER_REVIEW_INVOICE_NOT_LISTED: {
+    vi: "Hóa đơn {id} không có trong thông báo rà soát",
+    en: "The invoice {id} is not listed in the review notice",
+  },
+  SELLER_CONTRACT_NOT_ALLOWED: {
+    vi: "Tổ chức đã ngừng sử dụng hóa đơn từ {since}; hợp đồng {contract} không có trong danh sách hợp đồng ký trước khi ngừng được cơ quan thuế cho phép",
+    en: "The organisation was stopped on {since}; the contract {contract} is not among the contracts signed before the stop that the authority allowed",
+  },
+  SELLER_CONTRACT_AFTER_STOP: {
+    vi: "Hợp đồng {contract} ký ngày {signedOn}, không trước ngày ngừng sử dụng hóa đơn {since}",
+    en: "The contract {contract} was signed on {signedOn}, not before the stop on {since}",
+  },
+  SELLER_BAD_DATE: {
+    vi: 'Ngày "{value}" không đúng dạng YYYY-MM-DD',
+    en: 'The date "{value}" is not in the form YYYY-MM-DD',
+  },
 });
 
 export type SellerCode = keyof typeof sellerCodes & string;

@@ -17,7 +17,17 @@
  * Coded invoices (C): issued → waiting_for_code (200 queued) → coded on 202 (the coded invoice kept
  * byte-exact and archived) → delivered. Delivering before the 202 would be illegal use of invoices (seed
  * 002), so delivery happens only in the 202 handler. A 204 → refused with the authority's reasons.
- * No-code invoices (K): issued (signed) → delivered at once; their data goes to the authority as 203.
+ * No-code invoices (K): issued (signed) → delivered at once; their data goes to the authority as 203, or,
+ * for a seller allowed summary tables (profile `summarySector`), waits for the table 01/TH-HĐĐT (400) of its
+ * period (`sendSummaryTable`). `data_state` follows the data: sent → accepted | refused on the 204.
+ * Cash-register invoices (M series): the seller-made 23-character code (C10–C20 from a per-seller, per-year
+ * counter taken in the issuing transaction), no seller signature, delivered at once, one 206 per invoice
+ * queued in the issuing transaction (CKSNNT-signed when the organisation has a key); the 204 sets
+ * `data_state`. Per-occurrence invoices: as coded ones, sent with 201; the authority's 205 (not valid
+ * refuses) and 202 follow the tax declaration. See flows.ts for the rules of these flows.
+ * Stopped organisations issue only invoices naming (TTKhac SoHopDong) a recorded exception contract signed
+ * before the stop. The authority's review notice (302) is recorded with its deadline (deadlines.ts) and
+ * answered once by a 04/SS-HĐĐT of Loai 2 (`answerReviewNotice`).
  *
  * Idempotency: a create with a key is inserted with `on conflict do nothing` on (tax code, key): under
  * concurrency the unique index decides, the losers read the winner's invoice. The same key with another
@@ -29,18 +39,20 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { Clock } from "../domain/clock.ts";
-import { parseSeries, TEMPLATE_MEANINGS, validateSymbol } from "../domain/codes.ts";
-import { daysBetween, instantToDate, instantToDateTime } from "../domain/dates.ts";
+import { makeCashRegisterCode, parseSeries, TEMPLATE_MEANINGS, validateSymbol } from "../domain/codes.ts";
+import { daysBetween, instantToDate, instantToDateTime, isDate } from "../domain/dates.ts";
 import type { Invoice, Seller, TemplateDigit } from "../domain/invoice.ts";
 import { fail, ok, type Problem, type Result } from "../domain/problem.ts";
 import { validateInvoice } from "../domain/validate.ts";
 import { inspectMessage, type MessageHeader, newMessageId, writeMessage } from "../format/envelope.ts";
 import type { Reason } from "../format/forms/common.ts";
-import { writeErrorNotice } from "../format/forms/error-notice.ts";
+import { readReviewNotice, writeErrorNotice } from "../format/forms/error-notice.ts";
 import { writeTechnicalReceipt } from "../format/forms/receipt.ts";
 import { type Registration, VIA_TRANSMISSION, writeRegistration } from "../format/forms/registration.ts";
+import { SUMMARY_TABLE_FORM, writeSummaryTable } from "../format/forms/summary-table.ts";
 import { readInvoice, writeInvoice } from "../format/invoice.ts";
 import type { MessageTypeCode } from "../format/messages.ts";
+import type { XmlElement } from "../format/xml.ts";
 import { parseCertificate } from "../signing/certificate.ts";
 import { type DevCa, issueCertificate } from "../signing/dev-ca.ts";
 import { signAs } from "../signing/profiles.ts";
@@ -67,6 +79,18 @@ import {
   planReplacement,
   type ReplacementContent,
 } from "./corrections.ts";
+import { type ReminderKind, remindersDue, reviewDeadline } from "./deadlines.ts";
+import {
+  CONTRACT_FIELD,
+  checkNoticeType,
+  contractOf,
+  goodsKindOf,
+  periodOver,
+  perOccurrenceResult,
+  type SummarySector,
+  summaryPeriod,
+  summaryRows,
+} from "./flows.ts";
 import { canonicalJson, type InvoiceInput, inputOf, reviveAmounts, toInvoice } from "./model.ts";
 import {
   type BuyerDelivery,
@@ -136,6 +160,10 @@ export interface OrganisationProfile {
   readonly contactPhone?: string;
   readonly contactEmail?: string;
   readonly place?: string;
+  /** C5–C9 of the cash-register code: the 5 characters the authority issued to the seller (reference §4.2). */
+  readonly cashRegisterBlock?: string;
+  /** Set when the seller may send its no-code invoices' data as summary tables (see flows.ts). */
+  readonly summarySector?: SummarySector;
 }
 
 export interface OrganisationInput {
@@ -213,6 +241,13 @@ export interface InvoiceView {
   readonly messageId: string | null;
   readonly idempotencyKey: string | null;
   readonly errors: readonly unknown[] | null;
+  /**
+   * Where the data of an invoice sent without a code stand with the authority: sent (203/206 queued),
+   * pending_summary, summarised, accepted, refused; null for coded invoices and drafts.
+   */
+  readonly dataState: DataState | null;
+  /** The exception contract a stopped seller invoiced against (TTKhac SoHopDong). */
+  readonly contractNo: string | null;
   /** For an adjusting or replacing invoice: the invoice it corrects, and how. */
   readonly correctsId: string | null;
   readonly correction: CorrectionWay | null;
@@ -220,6 +255,8 @@ export interface InvoiceView {
   readonly updatedAt: string;
   readonly input: InvoiceInput;
 }
+
+export type DataState = "sent" | "pending_summary" | "summarised" | "accepted" | "refused";
 
 export interface HistoryEntry {
   readonly at: string;
@@ -277,6 +314,56 @@ export interface RegistrationView {
   readonly decidedAt: string | null;
 }
 
+export interface ExceptionContract {
+  readonly contractNo: string;
+  readonly signedOn: string;
+  readonly note: string | null;
+  readonly createdAt: string;
+}
+
+export interface SummaryTableView {
+  readonly id: string;
+  readonly messageId: string;
+  readonly tableNumber: number;
+  readonly periodKind: string;
+  readonly period: string;
+  readonly goodsKind: number;
+  readonly invoiceIds: readonly string[];
+  /** sent, accepted or refused (the authority's 204). */
+  readonly state: string;
+  readonly reasons: readonly unknown[] | null;
+  readonly createdAt: string;
+  readonly decidedAt: string | null;
+}
+
+export interface ReviewNoticeInvoice {
+  /** The seller's invoice, when the notice names one of its invoices. */
+  readonly invoiceId: string | null;
+  readonly template: string | null;
+  readonly series: string | null;
+  readonly number: string | null;
+  readonly date: string;
+  readonly reason: string;
+}
+
+export interface ReviewNoticeView {
+  readonly id: string;
+  readonly messageId: string;
+  /** The notice's number and date (So, NTBao), which the answer names. */
+  readonly number: string;
+  readonly noticeDate: string;
+  /** THan: working days to answer, and the last day (deadlines.ts). */
+  readonly days: number;
+  readonly round: number;
+  readonly dueDate: string;
+  readonly invoices: readonly ReviewNoticeInvoice[];
+  readonly answer: { messageId: string; at: string; late: boolean } | null;
+  readonly overdue: boolean;
+  /** Reminders due now and not yet taken (`takeReviewReminders`). */
+  readonly reminders: readonly ReminderKind[];
+  readonly createdAt: string;
+}
+
 /** A failure inside a transaction: rolls it back and becomes the method's problems. */
 class ProblemError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -317,6 +404,8 @@ interface InvoiceRow {
   message_id: string | null;
   lookup_code: string;
   errors: unknown[] | null;
+  data_state: DataState | null;
+  contract_no: string | null;
   corrects_id: string | null;
   correction: CorrectionWay | null;
   created_at: Date;
@@ -335,9 +424,72 @@ interface SeriesRow {
   active: boolean;
 }
 
+interface ContractRow {
+  contract_no: string;
+  signed_on: string;
+  note: string | null;
+  created_at: Date;
+}
+
+const contractView = (r: ContractRow): ExceptionContract => ({
+  contractNo: r.contract_no,
+  signedOn: r.signed_on,
+  note: r.note,
+  createdAt: r.created_at.toISOString(),
+});
+
+interface SummaryRow {
+  id: bigint;
+  idempotency_key: string | null;
+  request_hash: string;
+  message_id: string;
+  table_number: number;
+  period_kind: string;
+  period: string;
+  goods_kind: number;
+  invoice_ids: string[];
+  state: string;
+  reasons: unknown[] | null;
+  created_at: Date;
+  decided_at: Date | null;
+}
+
+const summaryView = (r: SummaryRow): SummaryTableView => ({
+  id: String(r.id),
+  messageId: r.message_id,
+  tableNumber: r.table_number,
+  periodKind: r.period_kind,
+  period: r.period,
+  goodsKind: r.goods_kind,
+  invoiceIds: r.invoice_ids,
+  state: r.state,
+  reasons: r.reasons,
+  createdAt: r.created_at.toISOString(),
+  decidedAt: r.decided_at?.toISOString() ?? null,
+});
+
+interface ReviewRow {
+  id: bigint;
+  message_id: string;
+  number: string;
+  notice_date: string;
+  days: number;
+  round: number;
+  due_date: string;
+  invoices: ReviewNoticeInvoice[];
+  reminders: ReminderKind[];
+  answer_message_id: string | null;
+  answer_key: string | null;
+  answered_at: Date | null;
+  created_at: Date;
+}
+
+/** The actor option, when given. */
+const actorOf = (o: { actor?: string }) => (o.actor !== undefined ? { actor: o.actor } : {});
+
 const INVOICE_COLUMNS = sql.raw(`id, tax_code, idempotency_key, request_hash, state, template, series, number,
   issue_date, input, buyer_tax_code, buyer_email, total_payable, authority_code, message_id, lookup_code, errors,
-  corrects_id, correction, created_at, updated_at`);
+  data_state, contract_no, corrects_id, correction, created_at, updated_at`);
 
 function toView(r: InvoiceRow): InvoiceView {
   return {
@@ -355,6 +507,8 @@ function toView(r: InvoiceRow): InvoiceView {
     messageId: r.message_id,
     idempotencyKey: r.idempotency_key,
     errors: r.errors,
+    dataState: r.data_state,
+    contractNo: r.contract_no,
     correctsId: r.corrects_id,
     correction: r.correction,
     createdAt: r.created_at.toISOString(),
@@ -422,9 +576,13 @@ interface ChunkItem {
   readonly actor: string | undefined;
 }
 
+/** How drafts are issued: as usual by their series, or as per-occurrence invoices (message 201). */
+type IssueMode = "normal" | "per_occurrence";
+
 interface PendingChunk {
   readonly org: Organisation;
-  readonly signer: Signer;
+  readonly signer: () => Promise<Signer>;
+  readonly mode: IssueMode;
   readonly chunk: readonly ChunkItem[];
   readonly resolve: (r: Result<InvoiceView>[]) => void;
   readonly reject: (e: unknown) => void;
@@ -626,7 +784,8 @@ export class SellerService {
   async authenticate(key: string): Promise<KeyHolder | undefined> {
     const r = await sql<{ id: bigint; tax_code: string; role: UserRole; name: string }>`
       select id, tax_code, role, name from seller.api_key
-        where digest = ${digestOf(key)} and revoked_at is null`.execute(this.#k);
+        where digest = ${digestOf(key)} and revoked_at is null
+          and (expires_at is null or expires_at > ${this.#clock.now()})`.execute(this.#k);
     const row = r.rows[0];
     return row ? { taxCode: row.tax_code, role: row.role, keyId: String(row.id), name: row.name } : undefined;
   }
@@ -818,6 +977,29 @@ export class SellerService {
   }
 
   /**
+   * Drafts many invoices, all or none: every item is checked first, and any problem (its path prefixed by
+   * `items[i].`) refuses them all before anything is written. Each item's idempotency key makes a repeat
+   * give the same drafts, which is also how an import cut short by a crash is completed: send it again.
+   */
+  async importDrafts(
+    taxCode: string,
+    items: readonly BatchItem[],
+    options: { actor?: string } = {},
+  ): Promise<Result<{ invoice: InvoiceView; created: boolean }[]>> {
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const problems = items.flatMap((item, i) =>
+      this.#checkDraft(org.value, item.input).map((p) => ({ ...p, path: `items[${i}].${p.path}` })),
+    );
+    if (problems.length > 0) return fail(problems);
+    const results = await this.#createDrafts(org.value, items, options.actor);
+    const refused = results.flatMap((r, i) =>
+      r.ok ? [] : r.problems.map((p) => ({ ...p, path: `items[${i}].${p.path}` })),
+    );
+    return refused.length > 0 ? fail(refused) : ok(results.flatMap((r) => (r.ok ? [r.value] : [])));
+  }
+
+  /**
    * Creates a draft (no number). With an idempotency key: the same key and body give the same invoice
    * (`created` false), also for concurrent calls; another body under the key is a conflict.
    */
@@ -881,12 +1063,14 @@ export class SellerService {
             ${String(p.input.header.series)}, ${p.input.header.issueDate ?? null}::date, ${JSON.stringify(p.input)}::jsonb,
             ${typeof buyer.taxCode === "string" ? buyer.taxCode : null},
             ${typeof buyer.email === "string" ? buyer.email : null}, ${newLookupCode()},
-            ${corrects?.id ?? null}, ${corrects?.way ?? null}, ${now}::timestamptz, ${now}::timestamptz)`;
+            ${corrects?.id ?? null}, ${corrects?.way ?? null}, ${contractOf(p.input) ?? null},
+            ${now}::timestamptz, ${now}::timestamptz)`;
         });
         // Concurrent creates with one key: the unique index decides; the others read the winner below.
         const r = await sql<InvoiceRow>`
           insert into seller.invoice (id, tax_code, idempotency_key, request_hash, state, template, series,
-            issue_date, input, buyer_tax_code, buyer_email, lookup_code, corrects_id, correction, created_at, updated_at)
+            issue_date, input, buyer_tax_code, buyer_email, lookup_code, corrects_id, correction, contract_no,
+            created_at, updated_at)
           values ${sql.join(values)}
           on conflict (tax_code, idempotency_key) do nothing
           returning ${INVOICE_COLUMNS}`.execute(trx);
@@ -986,24 +1170,20 @@ export class SellerService {
     return ok(results);
   }
 
-  async #issueMany(taxCode: string, ids: readonly string[], actor?: string): Promise<Result<InvoiceView>[]> {
+  async #issueMany(
+    taxCode: string,
+    ids: readonly string[],
+    actor?: string,
+    mode: IssueMode = "normal",
+  ): Promise<Result<InvoiceView>[]> {
     const out: Result<InvoiceView>[] = new Array(ids.length);
     const orgR = await this.getOrganisation(taxCode);
     if (!orgR.ok) return ids.map(() => orgR);
     const org = orgR.value;
-    if (org.stoppedAt !== null) {
-      const f = fail<InvoiceView>([
-        sellerProblem("SELLER_STOPPED", "", { since: org.stoppedAt.slice(0, 10) }),
-      ]);
-      return ids.map(() => f);
-    }
-    let signer: Signer;
-    try {
-      signer = await this.#signer(taxCode);
-    } catch (error) {
-      if (error instanceof ProblemError) return ids.map(() => fail(error.problems));
-      throw error;
-    }
+    // A stopped seller issues only against the contracts signed before the stop that the authority allowed.
+    const allowed = org.stoppedAt !== null ? await this.#contractMap(taxCode) : undefined;
+    // The key is fetched when a chunk needs it: cash-register invoices need no signature.
+    const signer = () => this.#signer(taxCode);
     const rows = await this.#rows(taxCode, ids);
     const today = this.#today();
     // Group the drafts by series; each group is numbered in date order, in chunks of CHUNK per transaction.
@@ -1017,6 +1197,13 @@ export class SellerService {
       if (row.state !== "draft") {
         out[index] = ok(toView(row));
         return;
+      }
+      if (allowed) {
+        const stop = this.#stopProblem(org, allowed, row.contract_no);
+        if (stop) {
+          out[index] = fail([stop]);
+          return;
+        }
       }
       const date = row.issue_date ?? today;
       if (date > today) {
@@ -1032,8 +1219,8 @@ export class SellerService {
       group.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.index - b.index));
       for (let i = 0; i < group.length; i += CHUNK) {
         const chunk = group.slice(i, i + CHUNK).map((c) => ({ ...c, actor }));
-        const key = `${taxCode}\u0000${chunk[0]!.row.template}\u0000${chunk[0]!.row.series}`;
-        const results = await this.#issueTogether(key, org, signer, chunk);
+        const key = `${taxCode}\u0000${chunk[0]!.row.template}\u0000${chunk[0]!.row.series}\u0000${mode}`;
+        const results = await this.#issueTogether(key, org, signer, chunk, mode);
         chunk.forEach((c, j) => {
           out[c.index] = results[j]!;
         });
@@ -1058,8 +1245,9 @@ export class SellerService {
   #issueTogether(
     key: string,
     org: Organisation,
-    signer: Signer,
+    signer: () => Promise<Signer>,
     chunk: readonly ChunkItem[],
+    mode: IssueMode,
   ): Promise<Result<InvoiceView>[]> {
     return new Promise((resolve, reject) => {
       let q = this.#issuing.get(key);
@@ -1067,7 +1255,7 @@ export class SellerService {
         q = { running: false, waiting: [] };
         this.#issuing.set(key, q);
       }
-      q.waiting.push({ org, signer, chunk, resolve, reject });
+      q.waiting.push({ org, signer, mode, chunk, resolve, reject });
       if (!q.running) void this.#runIssuing(key, q);
     });
   }
@@ -1092,6 +1280,7 @@ export class SellerService {
             take[0]!.org,
             take[0]!.signer,
             merged.map((m) => m.c),
+            take[0]!.mode,
           );
           const per = take.map((p) => new Array<Result<InvoiceView>>(p.chunk.length));
           merged.forEach((m, k) => {
@@ -1125,8 +1314,9 @@ export class SellerService {
    */
   async #issueChunk(
     org: Organisation,
-    signer: Signer,
+    signerOf: () => Promise<Signer>,
     chunk: readonly ChunkItem[],
+    mode: IssueMode,
   ): Promise<Result<InvoiceView>[]> {
     const taxCode = org.taxCode;
     const first = chunk[0]!.row;
@@ -1142,6 +1332,21 @@ export class SellerService {
       else todo.push(j);
     });
     if (todo.length === 0) return results;
+    // Cash-register series sign nothing but the 206 (when there is a key); the others need the key.
+    let signer: Signer | undefined;
+    try {
+      signer = await signerOf();
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      const kind = await sql<{ cash_register: boolean }>`select cash_register from seller.series
+        where tax_code = ${taxCode} and template = ${first.template} and series = ${first.series}`.execute(
+        this.#k,
+      );
+      if (kind.rows[0]?.cash_register !== true || mode !== "normal") {
+        for (const j of todo) results[j] = fail(error.problems);
+        return results;
+      }
+    }
     try {
       await inTransaction(this.#k, async (trx) => {
         const s = await sql<SeriesRow>`select * from seller.series
@@ -1157,6 +1362,23 @@ export class SellerService {
           throw new ProblemError([
             sellerProblem("SELLER_CODED_ONLY", "header.series", { series: first.series }),
           ]);
+        const cash = series.cash_register;
+        if (mode === "per_occurrence" && cash)
+          throw new ProblemError([
+            sellerProblem("SELLER_CASH_REGISTER_SERIES", "header.series", {
+              series: first.series,
+              what: "hóa đơn theo từng lần phát sinh / per-occurrence invoices",
+            }),
+          ]);
+        if (mode === "per_occurrence" && !series.coded)
+          throw new ProblemError([
+            sellerProblem("SELLER_PER_OCCURRENCE_SERIES", "header.series", { series: first.series }),
+          ]);
+        const block = org.profile.cashRegisterBlock;
+        if (cash && (block === undefined || !/^[0-9A-Z]{5}$/.test(block)))
+          throw new ProblemError([
+            sellerProblem("SELLER_CASH_REGISTER_BLOCK_MISSING", "profile.cashRegisterBlock"),
+          ]);
         // Drafts issued meanwhile by someone else are left as they are.
         const states = await sql<{ id: string; state: InvoiceState }>`select id, state from seller.invoice
           where tax_code = ${taxCode} and id = any(${todo.map((j) => chunk[j]!.row.id)}::text[]) for update`.execute(
@@ -1165,7 +1387,8 @@ export class SellerService {
         const draft = new Set(states.rows.filter((x) => x.state === "draft").map((x) => x.id));
         let last = series.last_number;
         let lastDate = series.last_date;
-        const numbered: { j: number; number: bigint; xml: string; model: Invoice }[] = [];
+        const numbered: { j: number; number: bigint; xml: string; model: Invoice; code: string | null }[] =
+          [];
         for (const j of todo) {
           const c = chunk[j]!;
           if (!draft.has(c.row.id)) continue;
@@ -1195,11 +1418,35 @@ export class SellerService {
           lastDate = c.date;
           // Twice in a merged chunk (two requests for one draft): numbered once, the other reads it after.
           draft.delete(c.row.id);
-          numbered.push({ j, number, xml: writeInvoice(m.value), model: m.value });
+          numbered.push({ j, number, xml: writeInvoice(m.value), model: m.value, code: null });
         }
         if (numbered.length === 0) return;
+        if (cash) {
+          // C10–C20 of the cash-register code: the seller's running number of the year, taken for the chunk.
+          const n = BigInt(numbered.length);
+          const c = await sql<{ last: bigint }>`
+            insert into seller.cash_register_counter as c (tax_code, year, last) values (${taxCode}, ${series.year}, ${n})
+            on conflict (tax_code, year) do update set last = c.last + ${n} returning last`.execute(trx);
+          let seq = BigInt(c.rows[0]!.last) - n;
+          for (const x of numbered) {
+            seq += 1n;
+            x.code = makeCashRegisterCode({
+              template: first.template as TemplateDigit,
+              year: series.year,
+              authorityBlock: block!,
+              sequence: seq,
+            });
+            x.model = { ...x.model, authorityCode: x.code };
+            x.xml = writeInvoice(x.model);
+          }
+        }
         // Sign the chunk (in parallel: a signer pool uses its threads). A failure rolls the numbers back.
-        const signed = await Promise.all(numbered.map((n) => signAs(n.xml, signer, "seller")));
+        // A cash-register invoice needs no seller signature (Decree 123 art. 11).
+        const signed = await Promise.all(
+          numbered.map((n) =>
+            cash ? Promise.resolve(ok({ xml: n.xml })) : signAs(n.xml, signer!, "seller"),
+          ),
+        );
         const now = this.#clock.now();
         const messages: OutgoingMessage[] = [];
         // The chunk is written in a few statements, whatever its size: the series lock (and, at the end,
@@ -1209,7 +1456,11 @@ export class SellerService {
         const records: RawBuilder<unknown>[] = [];
         const archived: ArchiveEntry[] = [];
         const party = this.partyFor(taxCode);
-        const type = series.coded ? 200 : 203;
+        // Summary-table sellers send their no-code data later, in the table of the period.
+        const summarised = !series.coded && org.profile.summarySector !== undefined;
+        const type: MessageTypeCode = cash ? 206 : mode === "per_occurrence" ? 201 : series.coded ? 200 : 203;
+        const dataState: DataState | null =
+          series.coded && !cash ? null : summarised ? "pending_summary" : "sent";
         const eventRow = (c: ChunkItem, from: InvoiceState, to: InvoiceState, detail: unknown) =>
           sql`(${taxCode}, ${c.row.id}, ${now}, ${from}, ${to}, ${c.actor ?? null}, ${JSON.stringify(detail)}::jsonb)`;
         for (let k = 0; k < numbered.length; k++) {
@@ -1218,40 +1469,60 @@ export class SellerService {
           if (!sres.ok) throw new ProblemError(sres.problems);
           const c = chunk[n.j]!;
           const xml = sres.value.xml;
-          const state: InvoiceState = series.coded ? "waiting_for_code" : "issued";
-          const messageId = newMessageId(party, () => randomBytes(16).toString("hex"));
-          const message = this.#envelope(taxCode, type, messageId, xml);
+          const state: InvoiceState = series.coded && !cash ? "waiting_for_code" : "issued";
+          const messageId = summarised ? null : newMessageId(party, () => randomBytes(16).toString("hex"));
           updates.push(
             sql`(${c.row.id}::text, ${state}::text, ${n.number}::bigint, ${c.date}::date, ${xml}::text,
-              ${messageId}::text, ${n.model.totals.totalPayable.toString()}::numeric)`,
+              ${messageId}::text, ${n.model.totals.totalPayable.toString()}::numeric, ${dataState}::text,
+              ${n.code}::text)`,
           );
-          events.push(eventRow(c, "draft", "issued", { number: Number(n.number) }));
-          if (state !== "issued") events.push(eventRow(c, "issued", state, { messageId }));
-          archived.push(
-            { taxCode, kind: "invoice", ref: c.row.id, documentDate: c.date, bytes: xml },
-            { taxCode, kind: "message", ref: messageId, documentDate: c.date, bytes: message },
+          events.push(
+            eventRow(c, "draft", "issued", {
+              number: Number(n.number),
+              ...(n.code !== null ? { cashRegisterCode: n.code } : {}),
+            }),
           );
-          records.push(
-            sql`(${taxCode}, ${messageId}, 'out', ${type}, null, ${message}, ${c.row.id}, null, ${now})`,
-          );
-          // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
-          messages.push({ messageId, destination: this.#config.tvan, xml: message });
+          if (state !== "issued") events.push(eventRow(c, "issued", state, { messageId, type }));
+          archived.push({ taxCode, kind: "invoice", ref: c.row.id, documentDate: c.date, bytes: xml });
+          if (messageId !== null) {
+            let message = this.#envelope(taxCode, type, messageId, xml);
+            if (cash && signer) {
+              // The taxpayer's message signature (CKSNNT) covers DLieu, which then needs an Id.
+              const s206 = await signAs(
+                message.replace("<DLieu>", '<DLieu Id="DLieu">'),
+                signer,
+                "cashRegister",
+              );
+              if (!s206.ok) throw new ProblemError(s206.problems);
+              message = s206.value.xml;
+            }
+            archived.push({ taxCode, kind: "message", ref: messageId, documentDate: c.date, bytes: message });
+            records.push(
+              sql`(${taxCode}, ${messageId}, 'out', ${type}, null, ${message}, ${c.row.id}, null, ${now})`,
+            );
+            // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
+            messages.push({ messageId, destination: this.#config.tvan, xml: message });
+          }
           results[n.j] = ok({
             ...toView(c.row),
             state,
             number: Number(n.number),
             issueDate: c.date,
             messageId,
+            dataState,
+            authorityCode: n.code,
           });
         }
         await sql`update seller.invoice as i set state = v.state, number = v.number, issue_date = v.issue_date,
             signed_xml = v.signed_xml, message_id = v.message_id, total_payable = v.total_payable,
-            updated_at = ${now}
-          from (values ${sql.join(updates)}) as v(id, state, number, issue_date, signed_xml, message_id, total_payable)
+            data_state = v.data_state, authority_code = v.code, updated_at = ${now}
+          from (values ${sql.join(updates)})
+            as v(id, state, number, issue_date, signed_xml, message_id, total_payable, data_state, code)
           where i.id = v.id`.execute(trx);
         await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
           values ${sql.join(events)}`.execute(trx);
-        await sql`insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
+        if (records.length > 0)
+          await sql`insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
           values ${sql.join(records)} on conflict (message_id) do nothing`.execute(trx);
         await sql`update seller.series set last_number = ${last}, last_date = ${lastDate}
           where id = ${series.id}`.execute(trx);
@@ -1573,6 +1844,21 @@ export class SellerService {
     }[],
     options: { kind?: 1 | 2; authorityNotice?: { number: string; date: string }; actor?: string } = {},
   ): Promise<Result<{ messageId: string; natures: number[] }>> {
+    return this.#sendErrorNotice(taxCode, items, options);
+  }
+
+  /** `sendErrorNotice`, with `within` run in its transaction (a ProblemError there rolls it back). */
+  async #sendErrorNotice(
+    taxCode: string,
+    items: readonly {
+      invoiceId: string;
+      error: ErrorKind;
+      reason: string;
+      action?: ErrorNoticeItem["action"];
+    }[],
+    options: { kind?: 1 | 2; authorityNotice?: { number: string; date: string }; actor?: string },
+    within?: (trx: Transaction<unknown>, messageId: string, now: Date) => Promise<void>,
+  ): Promise<Result<{ messageId: string; natures: number[] }>> {
     const orgR = await this.getOrganisation(taxCode);
     if (!orgR.ok) return orgR;
     const org = orgR.value;
@@ -1616,6 +1902,7 @@ export class SellerService {
     const message = this.#envelope(taxCode, 300, messageId, signed.value.xml);
     const natures = plan.value.actions.map((a) => a.nature as number);
     await inTransaction(this.#k, async (trx) => {
+      await within?.(trx, messageId, now);
       await this.#recordMessage(trx, taxCode, messageId, "out", 300, null, message, null, null, now);
       await this.#archive.put(trx, {
         taxCode,
@@ -1685,6 +1972,507 @@ export class SellerService {
           await this.#event(trx, taxCode, row.id, row.state, "cancelled", "authority", detail, now);
         } else await this.#event(trx, taxCode, row.id, row.state, row.state, "authority", detail, now);
       }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Stopped sellers: the contracts signed before the stop that the authority allowed (flows.ts)
+
+  /**
+   * Records a contract the authority allowed the stopped seller to keep invoicing. The contract number is
+   * the natural key: the same contract with the same data gives the same record (`created` false), with
+   * other data it is a conflict.
+   */
+  async addExceptionContract(
+    taxCode: string,
+    input: { contractNo: string; signedOn: string; note?: string },
+  ): Promise<Result<{ contract: ExceptionContract; created: boolean }>> {
+    if (!isDate(input.signedOn))
+      return fail([sellerProblem("SELLER_BAD_DATE", "signedOn", { value: input.signedOn })]);
+    const org = await this.getOrganisation(taxCode);
+    if (!org.ok) return org;
+    const r = await sql<ContractRow>`
+      insert into seller.exception_contract (tax_code, contract_no, signed_on, note, created_at)
+      values (${taxCode}, ${input.contractNo}, ${input.signedOn}, ${input.note ?? null}, ${this.#clock.now()})
+      on conflict (tax_code, contract_no) do nothing returning *`.execute(this.#k);
+    if (r.rows[0]) return ok({ contract: contractView(r.rows[0]), created: true });
+    const existing = (await this.exceptionContracts(taxCode)).find((c) => c.contractNo === input.contractNo);
+    if (existing && existing.signedOn === input.signedOn && existing.note === (input.note ?? null))
+      return ok({ contract: existing, created: false });
+    return fail([sellerProblem("SELLER_IDEMPOTENCY_CONFLICT", "contractNo", { key: input.contractNo })]);
+  }
+
+  async exceptionContracts(taxCode: string): Promise<ExceptionContract[]> {
+    const r = await sql<ContractRow>`select * from seller.exception_contract where tax_code = ${taxCode}
+      order by signed_on, contract_no`.execute(this.#k);
+    return r.rows.map(contractView);
+  }
+
+  async #contractMap(taxCode: string): Promise<Map<string, string>> {
+    return new Map((await this.exceptionContracts(taxCode)).map((c) => [c.contractNo, c.signedOn]));
+  }
+
+  /** Why a stopped seller may not issue an invoice naming `contract`; undefined when it may. */
+  #stopProblem(
+    org: Organisation,
+    allowed: Map<string, string>,
+    contract: string | null,
+  ): Problem | undefined {
+    const since = instantToDate(new Date(org.stoppedAt!));
+    if (contract === null) return sellerProblem("SELLER_STOPPED", "", { since });
+    const path = `header.extra[${CONTRACT_FIELD}]`;
+    const signedOn = allowed.get(contract);
+    if (signedOn === undefined)
+      return sellerProblem("SELLER_CONTRACT_NOT_ALLOWED", path, { since, contract });
+    if (signedOn >= since)
+      return sellerProblem("SELLER_CONTRACT_AFTER_STOP", path, { contract, signedOn, since });
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Per-occurrence invoices (201 → 205 + 202)
+
+  /**
+   * Sends a draft as a per-occurrence invoice (hóa đơn theo từng lần phát sinh): numbered and signed as any
+   * coded invoice, but sent with message 201. The authority answers once the tax on the sale is declared:
+   * a 205 (01-1/QTr-HĐĐT; "not valid" refuses the invoice) and a 202 with the coded invoice, after which it
+   * is delivered as a coded invoice is. A repeat returns the invoice as it is.
+   */
+  async issuePerOccurrence(
+    taxCode: string,
+    id: string,
+    options: { actor?: string } = {},
+  ): Promise<Result<InvoiceView>> {
+    const [r] = await this.#issueMany(taxCode, [id], options.actor, "per_occurrence");
+    return r!;
+  }
+
+  /** The 205 on our 201: not valid refuses the invoice (with the reasons); valid is recorded. */
+  async #perOccurrenceAnswer(taxCode: string, replyTo: string | undefined, payload: string, now: Date) {
+    if (replyTo === undefined) return;
+    const result = perOccurrenceResult(payload);
+    if (!result.valid) {
+      return this.#refused(taxCode, replyTo, result.reasons, now);
+    }
+    await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+      select tax_code, id, ${now}, state, state, 'authority', ${JSON.stringify({ perOccurrence: "valid" })}::jsonb
+        from seller.invoice where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(this.#k);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The authority's answers on data sent without a code (204 on 203, 206, 400)
+
+  async #dataAnswer(taxCode: string, replyTo: string | undefined, payload: string, now: Date) {
+    if (replyTo === undefined) return;
+    const valid = checkNoticeType(payload) === 2;
+    const reasons = valid ? [] : reasonsIn(payload);
+    if (await this.#summaryAnswer(taxCode, replyTo, valid, reasons, now)) return;
+    if (!valid) return this.#refused(taxCode, replyTo, reasons, now);
+    await inTransaction(this.#k, async (trx) => {
+      const r = await sql<{ id: string; state: InvoiceState }>`update seller.invoice
+          set data_state = 'accepted', updated_at = ${now}
+        where tax_code = ${taxCode} and message_id = ${replyTo} and data_state = 'sent'
+        returning id, state`.execute(trx);
+      for (const row of r.rows)
+        await this.#event(
+          trx,
+          taxCode,
+          row.id,
+          row.state,
+          row.state,
+          "authority",
+          { dataAccepted: replyTo },
+          now,
+        );
+    });
+  }
+
+  /** The answer to a summary table of ours (a 204, or a refusing 999); false when `replyTo` is not one. */
+  async #summaryAnswer(
+    taxCode: string,
+    replyTo: string,
+    valid: boolean,
+    reasons: Reason[],
+    now: Date,
+  ): Promise<boolean> {
+    const table = await sql<{
+      id: bigint;
+      invoice_ids: string[];
+    }>`select id, invoice_ids from seller.summary_table
+      where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(this.#k);
+    const t = table.rows[0];
+    if (!t) return false;
+    const detail = valid ? { summaryTableAccepted: replyTo } : { summaryTableRefused: replyTo, reasons };
+    await inTransaction(this.#k, async (trx) => {
+      const u = await sql`update seller.summary_table set state = ${valid ? "accepted" : "refused"},
+          reasons = ${valid ? null : JSON.stringify(reasons)}::jsonb, decided_at = ${now}
+        where id = ${t.id} and state = 'sent'`.execute(trx);
+      if (Number(u.numAffectedRows ?? 0n) === 0) return;
+      // Refused: the invoices wait for the next table (a supplement of the period).
+      await sql`update seller.invoice set data_state = ${valid ? "accepted" : "pending_summary"}, updated_at = ${now}
+        where tax_code = ${taxCode} and id = any(${t.invoice_ids}::text[]) and data_state = 'summarised'`.execute(
+        trx,
+      );
+      await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+        select tax_code, id, ${now}, state, state, 'authority', ${JSON.stringify(detail)}::jsonb
+          from seller.invoice where tax_code = ${taxCode} and id = any(${t.invoice_ids}::text[])`.execute(
+        trx,
+      );
+    });
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Summary tables 01/TH-HĐĐT (message 400)
+
+  /**
+   * Builds the summary table of a finished period from the organisation's no-code invoices waiting for one
+   * (see flows.ts for who may and which periods), signs it, and sends it (400). The first table of a period
+   * is LDau 1; a later one (after a refusal, or invoices found late) is a supplement (LDau 0, BSLThu n).
+   * With an idempotency key the same key and period give the same table.
+   */
+  async sendSummaryTable(
+    taxCode: string,
+    input: { period: string },
+    options: { idempotencyKey?: string; actor?: string } = {},
+  ): Promise<Result<{ table: SummaryTableView; created: boolean }>> {
+    const orgR = await this.getOrganisation(taxCode);
+    if (!orgR.ok) return orgR;
+    const org = orgR.value;
+    const sector = org.profile.summarySector;
+    if (sector === undefined) return fail([sellerProblem("SELLER_SUMMARY_NOT_ALLOWED", "")]);
+    const p = summaryPeriod(input.period, sector);
+    if ("code" in p) return fail([p]);
+    if (!periodOver(p, this.#today()))
+      return fail([
+        sellerProblem("SELLER_SUMMARY_PERIOD", "period", {
+          period: input.period,
+          reason: "the period is not over / kỳ chưa kết thúc",
+        }),
+      ]);
+    const key = options.idempotencyKey ?? null;
+    const hash = createHash("sha256")
+      .update(canonicalJson({ period: input.period }))
+      .digest("hex");
+    const repeat = async (): Promise<Result<{ table: SummaryTableView; created: boolean }> | undefined> => {
+      if (key === null) return undefined;
+      const r = await sql<SummaryRow>`select * from seller.summary_table
+        where tax_code = ${taxCode} and idempotency_key = ${key}`.execute(this.#k);
+      const row = r.rows[0];
+      if (!row) return undefined;
+      return row.request_hash === hash
+        ? ok({ table: summaryView(row), created: false })
+        : fail([sellerProblem("SELLER_IDEMPOTENCY_CONFLICT", "header:idempotency-key", { key })]);
+    };
+    const before = await repeat();
+    if (before) return before;
+    let signer: Signer;
+    try {
+      signer = await this.#signer(taxCode);
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
+    const now = this.#clock.now();
+    const goodsKind = goodsKindOf(sector);
+    let made: SummaryRow | undefined;
+    try {
+      made = await inTransaction(this.#k, async (trx) => {
+        // One table at a time per seller: its number and the invoices it takes are decided under this lock.
+        await sql`select tax_code from seller.organisation where tax_code = ${taxCode} for update`.execute(
+          trx,
+        );
+        if (key !== null) {
+          const again = await sql<{ id: bigint }>`select id from seller.summary_table
+            where tax_code = ${taxCode} and idempotency_key = ${key}`.execute(trx);
+          if (again.rows.length > 0) return undefined;
+        }
+        const inv = await sql<{ id: string; signed_xml: string }>`
+          select id, signed_xml from seller.invoice
+           where tax_code = ${taxCode} and data_state = 'pending_summary'
+             and issue_date between ${p.from}::date and ${p.to}::date and signed_xml is not null
+           order by template, series, number for update`.execute(trx);
+        if (inv.rows.length === 0)
+          throw new ProblemError([sellerProblem("SELLER_SUMMARY_EMPTY", "period", { period: input.period })]);
+        const invoices = inv.rows.map((r) => {
+          const read = readInvoice(r.signed_xml);
+          if (!read.invoice) throw new Error(`stored invoice ${r.id} no longer reads`);
+          return read.invoice;
+        });
+        const counts = await sql<{ last: number | null; earlier: bigint }>`
+          select (select max(table_number) from seller.summary_table where tax_code = ${taxCode}) as last,
+                 (select count(*) from seller.summary_table where tax_code = ${taxCode}
+                    and period_kind = ${p.kind} and period = ${p.text} and goods_kind = ${goodsKind}
+                    and state <> 'refused') as earlier`.execute(trx);
+        // A refused table does not count: the next one of its period takes its place.
+        const tableNumber = Number(counts.rows[0]?.last ?? 0) + 1;
+        const earlier = Number(counts.rows[0]?.earlier ?? 0n);
+        const xml = writeSummaryTable({
+          id: "DLBTHop",
+          header: {
+            version: this.#config.version ?? "2.1.0",
+            form: SUMMARY_TABLE_FORM,
+            name: "Bảng tổng hợp dữ liệu hóa đơn điện tử gửi cơ quan thuế",
+            tableNumber,
+            periodKind: p.kind,
+            period: p.text,
+            first: earlier === 0 ? 1 : 0,
+            ...(earlier > 0 ? { supplementNo: earlier } : {}),
+            date: instantToDate(now),
+            taxpayerName: org.name,
+            taxCode,
+            printed: 0,
+            goodsKind,
+            currency: "VND",
+          },
+          rows: summaryRows(invoices, goodsKind),
+          signatures: [{ name: "NNT", xml: "" }],
+        });
+        const signed = await signAs(xml, signer, "taxpayer");
+        if (!signed.ok) throw new ProblemError(signed.problems);
+        const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
+        const message = this.#envelope(taxCode, 400, messageId, signed.value.xml);
+        const ids = inv.rows.map((r) => r.id);
+        const row = await sql<SummaryRow>`
+          insert into seller.summary_table (tax_code, idempotency_key, request_hash, message_id, table_number,
+            period_kind, period, goods_kind, invoice_ids, state, created_at)
+          values (${taxCode}, ${key}, ${hash}, ${messageId}, ${tableNumber}, ${p.kind}, ${p.text}, ${goodsKind},
+            ${ids}::text[], 'sent', ${now}) returning *`.execute(trx);
+        await sql`update seller.invoice set data_state = 'summarised', updated_at = ${now}
+          where tax_code = ${taxCode} and id = any(${ids}::text[])`.execute(trx);
+        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+          select tax_code, id, ${now}, state, state, ${options.actor ?? null},
+                 ${JSON.stringify({ summaryTable: messageId, tableNumber })}::jsonb
+            from seller.invoice where tax_code = ${taxCode} and id = any(${ids}::text[])`.execute(trx);
+        await this.#recordMessage(trx, taxCode, messageId, "out", 400, null, message, null, null, now);
+        await this.#archive.put(trx, {
+          taxCode,
+          kind: "form",
+          ref: messageId,
+          documentDate: instantToDate(now),
+          bytes: message,
+        });
+        await this.#outbox.enqueue({ messageId, destination: this.#config.tvan, xml: message }, trx);
+        return row.rows[0]!;
+      });
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
+    if (made === undefined) return (await repeat())!;
+    return ok({ table: summaryView(made), created: true });
+  }
+
+  async summaryTables(taxCode: string): Promise<SummaryTableView[]> {
+    const r = await sql<SummaryRow>`select * from seller.summary_table where tax_code = ${taxCode}
+      order by table_number`.execute(this.#k);
+    return r.rows.map(summaryView);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // The authority's review notices 01/TB-RSĐT (302), answered by a 04/SS-HĐĐT (300, Loai 2)
+
+  /** A 302 received: recorded with its deadline (working days, deadlines.ts), noted on each invoice named. */
+  async #reviewNotice(
+    taxCode: string,
+    messageId: string,
+    element: XmlElement | undefined,
+    source: string | undefined,
+    now: Date,
+  ): Promise<void> {
+    if (!element) return;
+    const read = readReviewNotice(element, {
+      ...(source !== undefined ? { source } : {}),
+      path: "/TDiep/DLieu/TBao",
+    });
+    if (!read.ok) return;
+    const n = read.value;
+    const date = n.date ?? n.stamp?.date ?? instantToDate(now);
+    const days = Math.max(1, n.deadlineDays);
+    const due = reviewDeadline(isDate(date) ? date : instantToDate(now), days).dueDate;
+    const invoices: ReviewNoticeInvoice[] = [];
+    for (const i of n.invoices) {
+      const r =
+        i.template && i.series && i.number && /^\d+$/.test(i.number)
+          ? await sql<{ id: string }>`select id from seller.invoice where tax_code = ${taxCode}
+              and template = ${i.template} and series = ${i.series} and number = ${i.number}`.execute(this.#k)
+          : { rows: [] };
+      invoices.push({
+        invoiceId: r.rows[0]?.id ?? null,
+        template: i.template ?? null,
+        series: i.series ?? null,
+        number: i.number ?? null,
+        date: i.date,
+        reason: i.reason,
+      });
+    }
+    await inTransaction(this.#k, async (trx) => {
+      const r = await sql<{ id: bigint }>`
+        insert into seller.review_notice (tax_code, message_id, number, notice_date, days, round, due_date,
+          invoices, created_at)
+        values (${taxCode}, ${messageId}, ${n.number ?? n.stamp?.number ?? messageId}, ${date}, ${days},
+          ${n.round}, ${due}, ${JSON.stringify(invoices)}::jsonb, ${now})
+        on conflict (message_id) do nothing returning id`.execute(trx);
+      const id = r.rows[0]?.id;
+      if (id === undefined) return;
+      for (const i of invoices) {
+        if (i.invoiceId === null) continue;
+        const cur = await sql<{ state: InvoiceState }>`select state from seller.invoice
+          where id = ${i.invoiceId}`.execute(trx);
+        const state = cur.rows[0]!.state;
+        await this.#event(
+          trx,
+          taxCode,
+          i.invoiceId,
+          state,
+          state,
+          "authority",
+          { reviewNotice: String(id), reason: i.reason, dueDate: due },
+          now,
+        );
+      }
+    });
+  }
+
+  /** Review notices, the open ones (not answered) first by deadline; `open` keeps only those. */
+  async reviewNotices(taxCode: string, filter: { open?: boolean } = {}): Promise<ReviewNoticeView[]> {
+    const r = await sql<ReviewRow>`select * from seller.review_notice where tax_code = ${taxCode}
+        and (${filter.open === true} = false or answer_message_id is null)
+      order by answer_message_id is not null, due_date, id`.execute(this.#k);
+    return r.rows.map((row) => this.#reviewView(row));
+  }
+
+  async getReviewNotice(taxCode: string, id: string): Promise<Result<ReviewNoticeView>> {
+    if (!/^\d{1,18}$/.test(id)) return fail([sellerProblem("SELLER_REVIEW_NOTICE_NOT_FOUND", "id", { id })]);
+    const r = await sql<ReviewRow>`select * from seller.review_notice
+      where tax_code = ${taxCode} and id = ${id}`.execute(this.#k);
+    const row = r.rows[0];
+    return row
+      ? ok(this.#reviewView(row))
+      : fail([sellerProblem("SELLER_REVIEW_NOTICE_NOT_FOUND", "id", { id })]);
+  }
+
+  #reviewView(r: ReviewRow): ReviewNoticeView {
+    const today = this.#today();
+    const open = r.answer_message_id === null;
+    return {
+      id: String(r.id),
+      messageId: r.message_id,
+      number: r.number,
+      noticeDate: r.notice_date,
+      days: r.days,
+      round: r.round,
+      dueDate: r.due_date,
+      invoices: r.invoices,
+      answer: open
+        ? null
+        : {
+            messageId: r.answer_message_id!,
+            at: r.answered_at!.toISOString(),
+            late: instantToDate(r.answered_at!) > r.due_date,
+          },
+      overdue: open && today > r.due_date,
+      reminders: open
+        ? remindersDue(r.due_date, this.#clock.now()).filter((k) => !r.reminders.includes(k))
+        : [],
+      createdAt: r.created_at.toISOString(),
+    };
+  }
+
+  /**
+   * The reminders due now on open review notices and not sent yet; they are recorded as sent (a scheduler
+   * calls this and notifies the seller's people). One missed while the service was down still comes.
+   */
+  async takeReviewReminders(
+    taxCode: string,
+  ): Promise<{ noticeId: string; kind: ReminderKind; dueDate: string }[]> {
+    const out: { noticeId: string; kind: ReminderKind; dueDate: string }[] = [];
+    await inTransaction(this.#k, async (trx) => {
+      const r = await sql<ReviewRow>`select * from seller.review_notice
+        where tax_code = ${taxCode} and answer_message_id is null order by id for update`.execute(trx);
+      for (const row of r.rows) {
+        const fresh = remindersDue(row.due_date, this.#clock.now()).filter((k) => !row.reminders.includes(k));
+        if (fresh.length === 0) continue;
+        await sql`update seller.review_notice set reminders = reminders || ${fresh}::text[]
+          where id = ${row.id}`.execute(trx);
+        for (const kind of fresh) out.push({ noticeId: String(row.id), kind, dueDate: row.due_date });
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Answers a review notice with a 04/SS-HĐĐT of Loai 2 naming the notice (number and date), for invoices
+   * it lists. One answer per notice: a repeat with the same idempotency key gives the first answer, any
+   * other is a conflict. An answer after the deadline is still sent, and marked late.
+   */
+  async answerReviewNotice(
+    taxCode: string,
+    noticeId: string,
+    items: readonly {
+      invoiceId: string;
+      error: ErrorKind;
+      reason: string;
+      action?: ErrorNoticeItem["action"];
+    }[],
+    options: { idempotencyKey?: string; actor?: string } = {},
+  ): Promise<Result<{ notice: ReviewNoticeView; messageId: string; natures: number[]; created: boolean }>> {
+    const got = await this.getReviewNotice(taxCode, noticeId);
+    if (!got.ok) return got;
+    const notice = got.value;
+    const answered = async (): Promise<
+      Result<{ notice: ReviewNoticeView; messageId: string; natures: number[]; created: boolean }>
+    > => {
+      const now = await this.getReviewNotice(taxCode, noticeId);
+      if (!now.ok) return now;
+      const r = await sql<{ answer_key: string | null }>`select answer_key from seller.review_notice
+        where id = ${noticeId}`.execute(this.#k);
+      const a = now.value.answer!;
+      if (options.idempotencyKey !== undefined && r.rows[0]?.answer_key === options.idempotencyKey)
+        return ok({ notice: now.value, messageId: a.messageId, natures: [], created: false });
+      return fail([
+        sellerProblem("SELLER_REVIEW_ANSWER_CONFLICT", "id", { id: noticeId, messageId: a.messageId }),
+      ]);
+    };
+    if (notice.answer !== null) return answered();
+    const listed = new Set(notice.invoices.flatMap((i) => (i.invoiceId ? [i.invoiceId] : [])));
+    const outside = items.flatMap((it, i) =>
+      listed.has(it.invoiceId)
+        ? []
+        : [sellerProblem("SELLER_REVIEW_INVOICE_NOT_LISTED", `items[${i}].invoiceId`, { id: it.invoiceId })],
+    );
+    if (outside.length > 0) return fail(outside);
+    let lost = false;
+    let sent: Result<{ messageId: string; natures: number[] }>;
+    try {
+      sent = await this.#sendErrorNotice(
+        taxCode,
+        items,
+        { kind: 2, authorityNotice: { number: notice.number, date: notice.noticeDate }, ...actorOf(options) },
+        async (trx, messageId, now) => {
+          // One answer per notice: a concurrent answer that committed first wins, this one rolls back.
+          const u = await sql`update seller.review_notice set answer_message_id = ${messageId},
+              answer_key = ${options.idempotencyKey ?? null}, answered_at = ${now}
+            where tax_code = ${taxCode} and id = ${noticeId} and answer_message_id is null`.execute(trx);
+          if (Number(u.numAffectedRows ?? 0n) === 0) {
+            lost = true;
+            throw new ProblemError([]);
+          }
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      if (lost) return answered();
+      return fail(error.problems);
+    }
+    if (!sent.ok) return sent;
+    const after = await this.getReviewNotice(taxCode, noticeId);
+    if (!after.ok) return after;
+    return ok({
+      notice: after.value,
+      messageId: sent.value.messageId,
+      natures: sent.value.natures,
+      created: true,
     });
   }
 
@@ -1889,7 +2677,8 @@ export class SellerService {
     });
     if (fresh) {
       const payload = m.payloads[0] ? m.parsed.source.slice(m.payloads[0].start, m.payloads[0].end) : "";
-      await this.#act(taxCode, h.type, h.replyTo, payload, now);
+      if (type === 302) await this.#reviewNotice(taxCode, id, m.payloads[0], m.parsed.source, now);
+      else await this.#act(taxCode, h.type, h.replyTo, payload, now);
     }
     return delivered(receipt(0));
   }
@@ -2083,7 +2872,9 @@ export class SellerService {
       case 301:
         return this.#errorNoticeAnswer(taxCode, replyTo, payload, now);
       case 204:
-        return this.#refused(taxCode, replyTo, reasonsIn(payload), now);
+        return this.#dataAnswer(taxCode, replyTo, payload, now);
+      case 205:
+        return this.#perOccurrenceAnswer(taxCode, replyTo, payload, now);
       case 999: {
         // A relayed receipt: TTTNhan 1 means our message was not received.
         if (!/<TTTNhan>1<\/TTTNhan>/.test(payload)) return;
@@ -2192,10 +2983,13 @@ export class SellerService {
       if (row)
         await this.#event(trx, taxCode, row.id, "waiting_for_code", "refused", "authority", { reasons }, now);
       // A no-code invoice's data refused: recorded in its history, its state stays.
-      else
+      else {
+        await sql`update seller.invoice set data_state = 'refused', updated_at = ${now}
+          where tax_code = ${taxCode} and message_id = ${replyTo} and data_state = 'sent'`.execute(trx);
         await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
           select tax_code, id, ${now}, state, state, 'authority', ${JSON.stringify({ dataRefused: reasons })}::jsonb
             from seller.invoice where tax_code = ${taxCode} and message_id = ${replyTo}`.execute(trx);
+      }
     });
   }
 
@@ -2206,6 +3000,7 @@ export class SellerService {
     now: Date,
   ): Promise<void> {
     if (messageId === undefined) return;
+    if (await this.#summaryAnswer(taxCode, messageId, false, reasons, now)) return;
     await this.#refused(taxCode, messageId, reasons, now);
     await sql`update seller.registration set state = 'not_received', reasons = ${JSON.stringify(reasons)}::jsonb
       where tax_code = ${taxCode} and message_id = ${messageId} and state = 'sent'`.execute(this.#k);

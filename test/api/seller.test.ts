@@ -185,6 +185,22 @@ describe.each(testBackends())("seller HTTP API (%s)", (backend) => {
     expect((await call(viewer, "GET", "/seller/invoices")).statusCode).toBe(401);
   });
 
+  it("answers 400 with the field's path for a date that does not exist or text holding NUL, never 500", async () => {
+    const bad = await call(keyA, "GET", "/seller/invoices?from=2026-02-30");
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: "HTTP_INVALID_INPUT" });
+    const nulQuery = await call(keyA, "GET", "/seller/invoices?after=%00");
+    expect(nulQuery.statusCode).toBe(400);
+    expect(nulQuery.json().error.problems[0].path).toBe("query/after");
+    const input = invoiceInput(series);
+    const nulBody = await call(keyA, "POST", "/seller/invoices", {
+      ...input,
+      buyer: { ...input.buyer, name: "Công ty\u0000 B" },
+    });
+    expect(nulBody.statusCode).toBe(400);
+    expect(nulBody.json().error.problems[0].path).toBe("body/buyer/name");
+  });
+
   describe("tenant isolation", () => {
     let invA: { id: string };
     beforeAll(async () => {

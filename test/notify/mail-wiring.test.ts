@@ -4,36 +4,35 @@
  * window the authority announces reaches every customer of the provider once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Composed, composeAll } from "../../src/cli/compose.ts";
-import { lookupPageUrl } from "../../src/cli/mail.ts";
-import { ManualClock } from "../../src/domain/clock.ts";
-import { instantToDate } from "../../src/domain/dates.ts";
+import { lookupPageUrl } from "../../src/cli/notifications.ts";
 import { SmtpEmailSender } from "../../src/notify/smtp.ts";
-import type { Database } from "../../src/store/database.ts";
-import { devCaDir, invoiceInput, SELLER_A, SELLER_B, seriesOf } from "../seller/support.ts";
-import { openTestDatabase, testBackends } from "../store/backends.ts";
+import {
+  invoiceInput,
+  openSellerKit,
+  SELLER_A,
+  SELLER_B,
+  type SellerKit,
+  seriesOf,
+} from "../seller/support.ts";
+import { testBackends } from "../store/backends.ts";
 import { TestSmtpServer } from "./support.ts";
 
 const PUBLIC = "https://hoadon.example.vn";
 
 describe.each(testBackends())("e-mail of the composed system (%s)", (backend) => {
   const smtp = new TestSmtpServer();
-  const manual = new ManualClock(new Date());
-  let db: Database;
-  let c: Composed;
+  let c: SellerKit;
   let series: string;
 
   beforeAll(async () => {
     const port = await smtp.start();
-    db = await openTestDatabase(backend, { clock: manual });
-    c = await composeAll({
-      db,
-      clock: manual,
-      devCaDir: await devCaDir(),
-      signingThreads: 0,
-      mail: {
-        sender: new SmtpEmailSender({ host: "127.0.0.1", port, from: "hoadon@hddt.example", tls: "none" }),
-        publicUrl: PUBLIC,
+    c = await openSellerKit(backend, {
+      compose: {
+        signingThreads: 0,
+        mail: {
+          sender: new SmtpEmailSender({ host: "127.0.0.1", port, from: "hoadon@hddt.example", tls: "none" }),
+          publicUrl: PUBLIC,
+        },
       },
     });
     await c.onboard({
@@ -52,14 +51,12 @@ describe.each(testBackends())("e-mail of the composed system (%s)", (backend) =>
       { register: false },
     );
     await c.drain();
-    series = seriesOf(instantToDate(manual.now()));
+    series = seriesOf(c.today());
     const s = await c.seller.createSeries(SELLER_A, { template: "1", series });
     if (!s.ok) throw new Error(JSON.stringify(s.problems));
   }, 120_000);
   afterAll(async () => {
-    await c?.stop();
-    await c?.app.close();
-    await db?.close();
+    await c?.close();
     await smtp.stop();
   });
 
@@ -69,7 +66,7 @@ describe.each(testBackends())("e-mail of the composed system (%s)", (backend) =>
     const issued = await c.seller.issue(SELLER_A, d.value.invoice.id);
     if (!issued.ok) throw new Error(JSON.stringify(issued.problems));
     // Before the code nothing is queued for the buyer.
-    expect((await c.mail!.queue.list({})).filter((e) => e.kind === "invoice")).toEqual([]);
+    expect((await c.notifications.mail!.queue.list({})).filter((e) => e.kind === "invoice")).toEqual([]);
 
     await c.drain();
     const mails = smtp.accepted.filter((m) => m.to.includes("mua@example.vn"));
@@ -84,10 +81,28 @@ describe.each(testBackends())("e-mail of the composed system (%s)", (backend) =>
     // A second drain mails nothing again.
     await c.drain();
     expect(smtp.accepted.filter((m) => m.to.includes("mua@example.vn"))).toHaveLength(1);
+
+    // The delivery log through the API: the organisation's own invoice only.
+    const key = (await c.seller.createApiKey(SELLER_A, { name: "v", role: "viewer" })).key;
+    const other = (await c.seller.createApiKey(SELLER_B, { name: "v", role: "viewer" })).key;
+    const log = (k: string) =>
+      c.app.inject({
+        method: "GET",
+        url: `/seller/invoices/${d.value.invoice.id}/emails`,
+        headers: { "x-api-key": k },
+      });
+    const res = await log(key);
+    expect(res.statusCode, res.body).toBe(200);
+    const mine = res.json() as {
+      items: { to: string[]; state: string; attempts: { smtpCode: number }[] }[];
+    };
+    expect(mine.items).toMatchObject([{ to: ["mua@example.vn"], state: "sent" }]);
+    expect(mine.items[0]!.attempts.map((a) => a.smtpCode)).toEqual([250]);
+    expect((await log(other)).json()).toEqual({ items: [] });
   }, 60_000);
 
   it("forwards a maintenance window of the authority to every customer once", async () => {
-    const start = new Date(manual.now().getTime() + 3 * 86_400_000);
+    const start = new Date(c.manual.now().getTime() + 3 * 86_400_000);
     const w = await c.authority.scheduleMaintenance(
       start,
       new Date(start.getTime() + 2 * 3_600_000),
@@ -95,7 +110,7 @@ describe.each(testBackends())("e-mail of the composed system (%s)", (backend) =>
     );
     if (!w.ok) throw new Error(JSON.stringify(w.problems));
     await c.drain();
-    const notices = (await c.mail!.queue.list()).filter((e) => e.kind === "notice");
+    const notices = (await c.notifications.mail!.queue.list()).filter((e) => e.kind === "notice");
     // The contact address is preferred to the organisation's own; buyers are no customers.
     expect(notices.flatMap((e) => e.to).sort()).toEqual(["lienhe@hddt.example", "phuongnam@hddt.example"]);
     expect(notices.map((e) => e.state)).toEqual(["sent", "sent"]);

@@ -8,6 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeImportWorkbook } from "../../src/excel/template.ts";
+import { sampleInvoice } from "../support/invoices.ts";
 import { ADMIN_KEY, invoiceInput, openSellerKit, SELLER_A, type SellerKit, seriesOf } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -125,6 +127,35 @@ describe("hddt invoice, series and register against a running hddt", () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("HTTP 401");
   }, 60_000);
+
+  it("imports a workbook after checking it here: bad cells listed and nothing sent, then the drafts", async () => {
+    const template = join(dir, "template.xlsx");
+    expect((await hddt("invoice", "template", template)).status).toBe(0);
+    const bad = join(dir, "bad.xlsx");
+    const good = join(dir, "good.xlsx");
+    const rows = (date: string) =>
+      [1, 2].map((i) => {
+        const inv = sampleInvoice(2, { series, template: "1", issueDate: date });
+        return { ref: `R${i}`, invoice: inv };
+      });
+    await writeImportWorkbook(bad, () => rows(`${Number(kit.today().slice(0, 4)) - 1}-12-31`));
+    await writeImportWorkbook(good, () => rows(kit.today()));
+    const refused = await hddt("invoice", "import", bad, ...as());
+    expect(refused.status).toBe(1);
+    // A date of another year than the series': each invoice's cell is named with the code.
+    expect(refused.stderr).toMatch(/Hóa đơn!C3\s+SERIES_YEAR_MISMATCH/);
+    expect(refused.stderr).toMatch(/Hóa đơn!C4\s+SERIES_YEAR_MISMATCH/);
+    const before = (await kit.seller.list(SELLER_A, { state: "draft" })).items.length;
+    expect(before).toBeLessThanOrEqual(1);
+
+    const done = await hddt("invoice", "import", good, ...as());
+    expect(done.stderr).toContain("2 invoice(s) read");
+    expect(done.status).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ imported: 2, repeated: 0 });
+    // The file's digest is the default key: running it again adds nothing.
+    const again = await hddt("invoice", "import", good, ...as());
+    expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, repeated: 2 });
+  }, 120_000);
 
   it("says so with exit status 2 when hddt cannot be reached or the file is not JSON", async () => {
     const r = await hddt("invoice", "list", "--url", "http://127.0.0.1:1", "--key", "k");

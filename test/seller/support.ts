@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Composed, composeAll } from "../../src/cli/compose.ts";
+import { type Composed, type ComposeOptions, composeAll } from "../../src/cli/compose.ts";
 import { ManualClock } from "../../src/domain/clock.ts";
 import { instantToDate } from "../../src/domain/dates.ts";
 import type { InvoiceInput } from "../../src/seller/model.ts";
@@ -28,6 +28,7 @@ export function devCaDir(): Promise<string> {
 
 export interface SellerKit extends Composed {
   readonly manual: ManualClock;
+  /** The deliveries to buyers, when the kit is composed without mail. */
   readonly recorded: RecordingDelivery;
   /** Today in Vietnam, by the kit's clock. */
   today(): string;
@@ -36,15 +37,20 @@ export interface SellerKit extends Composed {
 
 export async function openSellerKit(
   backend: Backend,
-  options: { poolSize?: number } = {},
+  options: {
+    poolSize?: number;
+    /** More of composeAll's options (mail, webhooks, signing threads). */
+    compose?: Partial<Omit<ComposeOptions, "db" | "clock" | "devCaDir">>;
+  } = {},
 ): Promise<SellerKit> {
   const manual = new ManualClock(new Date());
   const db = await openTestDatabase(backend, { clock: manual, poolSize: options.poolSize ?? 10 });
   const c = await composeAll({
+    apiKeys: [{ role: "admin", name: "admin", key: ADMIN_KEY }],
+    ...options.compose,
     db,
     clock: manual,
     devCaDir: await devCaDir(),
-    apiKeys: [{ role: "admin", name: "admin", key: ADMIN_KEY }],
   });
   return {
     ...c,

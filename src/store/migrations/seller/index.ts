@@ -9,9 +9,15 @@ import type { MigrationSet } from "../../migrate.ts";
 import * as m001 from "./001_seller_tables.ts";
 import * as m010 from "./010_archive.ts";
 import * as m020 from "./020_notify.ts";
+import * as m030 from "./030_more_flows.ts";
+import * as m040 from "./040_webhook_events.ts";
+import * as m050 from "./050_passwords.ts";
 
 export const sellerMigrations: MigrationSet = {
   "001_seller_tables": m001,
   "010_archive": m010,
   "020_notify": m020,
+  "030_more_flows": m030,
+  "040_webhook_events": m040,
+  "050_passwords": m050,
 };
