@@ -91,6 +91,8 @@ export interface ComposeOptions {
   readonly delivery?: BuyerDelivery;
   /** E-mail to buyers and the maintenance notices to every customer, through the durable queue. */
   readonly mail?: MailOptions;
+  /** Serve the web portal at /portal. Default true (tests that mount their own pass false). */
+  readonly portal?: boolean;
   /** Base address of the public pages (printed on PDFs and in e-mails); default: relative links. */
   readonly publicUrl?: string;
   /** The installation's 32-byte key sealing secrets kept in the database (webhook secrets). */
@@ -329,16 +331,17 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
     devCa: () => loadDevCa(options.devCaDir),
     reports: new SellerReports(db),
   });
-  registerPortal(app, {
-    seller: sellerService,
-    authority,
-    adminKeys: keys,
-    reports: new SellerReports(db),
-    verify: { trust },
-    clock,
-    passwordSignIn: (taxCode, email, password) => logins.signIn(taxCode, email, password),
-    ...(options.publicUrl ? { lookupUrl: `${options.publicUrl}/portal/lookup` } : {}),
-  });
+  if (options.portal !== false)
+    registerPortal(app, {
+      seller: sellerService,
+      authority,
+      adminKeys: keys,
+      reports: new SellerReports(db),
+      verify: { trust },
+      clock,
+      passwordSignIn: (taxCode, email, password) => logins.signIn(taxCode, email, password),
+      ...(options.publicUrl ? { lookupUrl: `${options.publicUrl}/portal/lookup` } : {}),
+    });
 
   let running = false;
   let loop: Promise<void> | undefined;

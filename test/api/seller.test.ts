@@ -247,6 +247,13 @@ describe.each(testBackends())("seller HTTP API (%s)", (backend) => {
     });
   });
 
+  it("serves the web portal beside the API in the composed system", async () => {
+    const r = await kit.app.inject({ url: "/portal/sign-in" });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers["content-type"]).toContain("text/html");
+    expect((await kit.app.inject({ url: "/portal/lookup" })).statusCode).toBe(200);
+  });
+
   it("publishes the routes in the OpenAPI document", async () => {
     const doc = (await kit.app.inject({ url: "/openapi.json" })).json();
     for (const p of [
