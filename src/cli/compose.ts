@@ -368,10 +368,12 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
         let forwardedAt = 0;
         while (running) {
           const n = await pull().catch(() => 0);
-          // Webhook events and maintenance notices to the customers, about once a second.
+          // Webhook events and maintenance notices to the customers, about once a second; coded invoices
+          // a killed process did not hand to their buyers.
           if (Date.now() - forwardedAt >= 1000) {
             forwardedAt = Date.now();
             await notifications.relay(parts).catch(() => 0);
+            await sellerService.deliverStuck().catch(() => 0);
           }
           if (n === 0 && running) await new Promise((r) => setTimeout(r, idleMs * 5));
         }

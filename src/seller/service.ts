@@ -2792,6 +2792,22 @@ export class SellerService {
    * `#deliver` for many invoices of one seller, recorded in one transaction. A correcting invoice (which
    * also changes the state of the one it corrects) goes through `#deliver` alone.
    */
+  /**
+   * Hands to their buyers the coded invoices that have waited longer than `olderThanMs` since their code:
+   * the handing-over follows the commit of the 202, so a process killed in between leaves them coded. Run
+   * from the composed system's loop; returns how many were handed over. Delivery channels are idempotent
+   * per invoice (the e-mail queue's key), so a sweep racing a slow delivery sends nothing twice.
+   */
+  async deliverStuck(olderThanMs = 30_000, limit = 500): Promise<number> {
+    const before = new Date(this.#clock.now().getTime() - olderThanMs);
+    const r = await sql<{ tax_code: string; id: string }>`select tax_code, id from seller.invoice
+      where state = 'coded' and updated_at < ${before} order by updated_at limit ${limit}`.execute(this.#k);
+    const byOrg = new Map<string, string[]>();
+    for (const row of r.rows) byOrg.set(row.tax_code, [...(byOrg.get(row.tax_code) ?? []), row.id]);
+    for (const [taxCode, ids] of byOrg) await this.#deliverMany(taxCode, ids, "recovery");
+    return r.rows.length;
+  }
+
   async #deliverMany(taxCode: string, ids: readonly string[], actor: string | undefined): Promise<void> {
     const r = await sql<{
       id: string;

@@ -378,6 +378,7 @@ describe("T-VAN and authority as separate processes on loopback", () => {
       await stream(third, 2 * third);
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
       authority!.start();
+      const restarted = Date.now();
       await waitUntil("the restarted authority", authority, authorityUp);
 
       // Let the outage's backlog drain first, so the notice below does not queue behind it.
@@ -385,6 +386,7 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         const c = (await (await tvanGet("/tvan/outbox/counts")).json()) as Record<string, number>;
         return c.pending === 0 && c.in_flight === 0;
       });
+      phases.push(`backlog of the outage drained ${Date.now() - restarted} ms after the restart`);
       // A maintenance window scheduled at the authority, starting shortly: the T-VAN must learn it from the
       // authority's notice before it starts, while the last third streams in.
       // Whole seconds: the notice carries GMT+7 date-times to the second.
@@ -443,6 +445,7 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         );
       }
 
+      phases.push(`every 202 at the seller, from the end of the window: ${Date.now() - endsAt.getTime()} ms`);
       phase("streaming, outage and window, until every 202 was at the seller");
       // Each 202 reached the seller once, one per invoice, each under its own id.
       const coded = replies.filter((r) => r.type === 202);
@@ -513,6 +516,7 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         "the T-VAN to resume after the window",
         tvan,
         async () => (await known())?.resumedAt != null,
+        WINDOW_MS + LEAD_MS + 60_000,
       );
       const w = await known();
       expect(Date.parse(w!.announcedAt)).toBeLessThan(startsAt.getTime());

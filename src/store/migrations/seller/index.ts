@@ -12,6 +12,7 @@ import * as m020 from "./020_notify.ts";
 import * as m030 from "./030_more_flows.ts";
 import * as m040 from "./040_webhook_events.ts";
 import * as m050 from "./050_passwords.ts";
+import * as m060 from "./060_coded_waiting.ts";
 
 export const sellerMigrations: MigrationSet = {
   "001_seller_tables": m001,
@@ -20,4 +21,5 @@ export const sellerMigrations: MigrationSet = {
   "030_more_flows": m030,
   "040_webhook_events": m040,
   "050_passwords": m050,
+  "060_coded_waiting": m060,
 };
