@@ -5,7 +5,7 @@
  * one transaction. The Idempotency-Key names the import: each invoice's key is `<key>:<its reference>`, so
  * sending the same file again with the same key gives the same drafts and adds nothing.
  */
-import { PassThrough, Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { importAll } from "../excel/import.ts";
 import { writeImportTemplate } from "../excel/template.ts";
@@ -13,7 +13,7 @@ import { inputOf } from "../seller/model.ts";
 import type { SellerService } from "../seller/service.ts";
 import { errorResponses, sendProblems, sendResult } from "./errors.ts";
 import { holderOf, requireSellerKey } from "./seller.ts";
-import { type HttpApp, requireMediaType, XLSX_MEDIA_TYPE } from "./server.ts";
+import { type HttpApp, requireMediaType, sendWorkbook, XLSX_MEDIA_TYPE } from "./server.ts";
 
 const tags = ["seller: invoices"];
 const security = [{ apiKey: [] }];
@@ -33,16 +33,7 @@ export function registerExcelRoutes(app: HttpApp, service: SellerService): void 
       schema: { summary: "The empty .xlsx template of the invoice import", tags, security },
     },
     async (_request, reply) => {
-      const out = new PassThrough();
-      // The writer leaves a stream it was given open: end it when the workbook is complete.
-      writeImportTemplate(out).then(
-        () => out.end(),
-        (error: unknown) => out.destroy(error as Error),
-      );
-      return reply
-        .type(XLSX_MEDIA_TYPE)
-        .header("content-disposition", 'attachment; filename="hddt-import-template.xlsx"')
-        .send(out);
+      return sendWorkbook(reply, "hddt-import-template.xlsx", (out) => writeImportTemplate(out));
     },
   );
 

@@ -9,7 +9,6 @@
  * (reading). Creating organisations takes an installation administrator's key (HDDT_API_KEYS, role admin).
  */
 
-import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Clock } from "../domain/clock.ts";
@@ -34,7 +33,7 @@ import { API_KEY_HEADER, type ApiKeys, requireApiKey } from "./auth.ts";
 import { apiCodes } from "./codes.ts";
 import { errorResponses, sendProblem, sendProblems, statusForProblems } from "./errors.ts";
 import { type RateLimiter, TokenBucketLimiter } from "./rate-limit.ts";
-import { type HttpApp, rateLimit, requireMediaType, XML_MEDIA_TYPES } from "./server.ts";
+import { type HttpApp, rateLimit, requireMediaType, sendWorkbook, XML_MEDIA_TYPES } from "./server.ts";
 
 export interface SellerRouteOptions {
   /** Installation administrators (role admin): they create organisations. */
@@ -1045,19 +1044,12 @@ export function registerSellerRoutes(
         if (!period.ok) return answer(reply, period);
         const taxCode = holderOf(request).taxCode;
         if (q.format === "xlsx") {
-          const out = new PassThrough();
           const rows = (async function* () {
             for await (const r of reports.sales(taxCode, period.value)) yield reportRowOf(r.invoice);
           })();
-          // The writer leaves a stream it was given open: end it when the workbook is complete.
-          exportSalesReport(rows, out, period.value).then(
-            () => out.end(),
-            (error: unknown) => out.destroy(error as Error),
+          return sendWorkbook(reply, `bang-ke-${q.from}-${q.to}.xlsx`, (out) =>
+            exportSalesReport(rows, out, period.value),
           );
-          return reply
-            .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .header("content-disposition", `attachment; filename="bang-ke-${q.from}-${q.to}.xlsx"`)
-            .send(out);
         }
         const items = [];
         for await (const r of reports.sales(taxCode, period.value)) {

@@ -11,6 +11,7 @@
  * parse them, and the handler reads them with the format's own strict reader.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { PassThrough } from "node:stream";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -275,4 +276,24 @@ export function nulAt(value: unknown, path: string, depth = 0): string | undefin
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+/**
+ * Streams a workbook as a download: `write` fills the stream (the xlsx writers leave a stream they are given
+ * open) and the stream is ended when it is done, or destroyed with its error.
+ */
+export function sendWorkbook(
+  reply: FastifyReply,
+  fileName: string,
+  write: (out: PassThrough) => Promise<unknown>,
+): FastifyReply {
+  const out = new PassThrough();
+  write(out).then(
+    () => out.end(),
+    (error: unknown) => out.destroy(error as Error),
+  );
+  return reply
+    .type(XLSX_MEDIA_TYPE)
+    .header("content-disposition", `attachment; filename="${fileName}"`)
+    .send(out);
 }

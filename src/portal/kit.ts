@@ -13,7 +13,7 @@ import type { SellerReports } from "../seller/reports.ts";
 import type { SellerService, UserRole } from "../seller/service.ts";
 import type { VerifyOptions } from "../signing/verify.ts";
 import { portalProblem } from "./codes.ts";
-import type { PdfRenderer } from "./documents.ts";
+import { defaultPdfRenderer, type PdfRenderer } from "./documents.ts";
 import { type Html, html } from "./html.ts";
 import { isLang, type Lang, t } from "./i18n.ts";
 import { errorSummary, type PageContext, page } from "./layout.ts";
@@ -196,6 +196,34 @@ export class PortalKit {
   ): FastifyReply {
     const ctx = this.ctx(request, reply);
     return this.send(reply, page(ctx, title, html`${errorSummary(ctx.lang, problems)}`), status);
+  }
+
+  /** An invoice's XML as a download, or its PDF (with the lookup block) shown in the browser. */
+  async sendInvoiceFile(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    kind: "xml" | "pdf",
+    xml: string,
+    lookupCode: string,
+    name: string,
+  ): Promise<FastifyReply> {
+    if (kind === "xml")
+      return reply
+        .type("application/xml; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${name}.xml"`)
+        .send(xml);
+    const pdf = await (this.deps.render ?? defaultPdfRenderer)(xml, {
+      lookupCode,
+      lookupUrl: this.deps.lookupUrl ?? "/portal/lookup",
+      language: this.lang(request),
+      now: this.clock.now(),
+      ...(this.deps.verify ? { verify: this.deps.verify } : {}),
+    });
+    if (!pdf) return this.notFound(request, reply);
+    return reply
+      .type("application/pdf")
+      .header("content-disposition", `inline; filename="${name}.pdf"`)
+      .send(pdf);
   }
 
   notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -9,7 +9,7 @@ import { apiCodes } from "../api/codes.ts";
 import { TokenBucketLimiter } from "../api/rate-limit.ts";
 import { makeProblem, type Problem } from "../domain/problem.ts";
 import { portalProblem } from "./codes.ts";
-import { defaultPdfRenderer, readDocument } from "./documents.ts";
+import { readDocument } from "./documents.ts";
 import { type Html, html } from "./html.ts";
 import { type Lang, t } from "./i18n.ts";
 import { parseNumber, showAmount } from "./invoice-form.ts";
@@ -118,24 +118,7 @@ ${result}`;
     if (!found?.ok) return kit.notFound(request, reply);
     const v = found.value.invoice;
     const name = `${v.taxCode}_${v.template}${v.series}_${v.number ?? ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
-    if (kind === "xml")
-      return reply
-        .type("application/xml; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${name}.xml"`)
-        .send(found.value.xml);
-    const render = kit.deps.render ?? defaultPdfRenderer;
-    const pdf = await render(found.value.xml, {
-      lookupCode: v.lookupCode,
-      lookupUrl: kit.deps.lookupUrl ?? "/portal/lookup",
-      language: kit.lang(request),
-      now: kit.clock.now(),
-      ...(kit.deps.verify ? { verify: kit.deps.verify } : {}),
-    });
-    if (!pdf) return kit.notFound(request, reply);
-    return reply
-      .type("application/pdf")
-      .header("content-disposition", `inline; filename="${name}.pdf"`)
-      .send(pdf);
+    return kit.sendInvoiceFile(request, reply, kind, found.value.xml, v.lookupCode, name);
   };
   r.get("/lookup/:code/xml", download("xml"));
   r.get("/lookup/:code/pdf", download("pdf"));

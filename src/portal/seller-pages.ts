@@ -4,8 +4,8 @@
  * key (the tax code is never taken from the request), and the roles are those of the seller API: owner
  * (everything), accountant (series, invoices, corrections), viewer (reading).
  */
-import { PassThrough } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { sendWorkbook } from "../api/server.ts";
 import { addDays, daysBetween, instantToDate, instantToDateTime, isDate } from "../domain/dates.ts";
 import { fail, type Problem } from "../domain/problem.ts";
 import { exportSalesReport, reportRowOf } from "../excel/export.ts";
@@ -19,7 +19,7 @@ import {
   type UserRole,
 } from "../seller/service.ts";
 import { portalProblem } from "./codes.ts";
-import { defaultPdfRenderer, readDocument } from "./documents.ts";
+import { readDocument } from "./documents.ts";
 import { type Html, html } from "./html.ts";
 import { type Lang, t, tOr } from "./i18n.ts";
 import {
@@ -450,40 +450,17 @@ ${(history.ok ? history.value : []).map(
     return reply.redirect(`/portal/seller/invoices/${id}?done=issued`, 303);
   });
 
-  r.get("/seller/invoices/:id/xml", async (request, reply) => {
-    const s = await kit.seller(request, reply);
-    if (!s) return reply;
-    const id = (request.params as { id: string }).id;
-    const got = await s.service.get(s.taxCode, id);
-    const xml = await s.service.xml(s.taxCode, id);
-    if (!got.ok || !xml.ok) return kit.notFound(request, reply);
-    return reply
-      .type("application/xml; charset=utf-8")
-      .header("content-disposition", `attachment; filename="${fileName(got.value)}.xml"`)
-      .send(xml.value);
-  });
-
-  r.get("/seller/invoices/:id/pdf", async (request, reply) => {
-    const s = await kit.seller(request, reply);
-    if (!s) return reply;
-    const id = (request.params as { id: string }).id;
-    const got = await s.service.get(s.taxCode, id);
-    const xml = await s.service.xml(s.taxCode, id);
-    if (!got.ok || !xml.ok) return kit.notFound(request, reply);
-    const render = kit.deps.render ?? defaultPdfRenderer;
-    const pdf = await render(xml.value, {
-      lookupCode: got.value.lookupCode,
-      lookupUrl: kit.deps.lookupUrl ?? "/portal/lookup",
-      language: kit.lang(request),
-      now: kit.clock.now(),
-      ...(kit.deps.verify ? { verify: kit.deps.verify } : {}),
+  for (const kind of ["xml", "pdf"] as const) {
+    r.get(`/seller/invoices/:id/${kind}`, async (request, reply) => {
+      const s = await kit.seller(request, reply);
+      if (!s) return reply;
+      const id = (request.params as { id: string }).id;
+      const got = await s.service.get(s.taxCode, id);
+      const xml = await s.service.xml(s.taxCode, id);
+      if (!got.ok || !xml.ok) return kit.notFound(request, reply);
+      return kit.sendInvoiceFile(request, reply, kind, xml.value, got.value.lookupCode, fileName(got.value));
     });
-    if (!pdf) return kit.notFound(request, reply);
-    return reply
-      .type("application/pdf")
-      .header("content-disposition", `inline; filename="${fileName(got.value)}.pdf"`)
-      .send(pdf);
-  });
+  }
 
   // ----- series
 
@@ -801,20 +778,13 @@ ${
     const to = q.to ?? "";
     const period = isDate(from) && isDate(to) ? checkPeriod({ from, to }) : undefined;
     if (!reports || !period?.ok) return kit.notFound(request, reply);
-    const out = new PassThrough();
     const taxCode = s.taxCode;
     const rows = (async function* () {
       for await (const x of reports.sales(taxCode, period.value)) yield reportRowOf(x.invoice);
     })();
-    // The writer leaves the stream open: end it once the workbook is complete.
-    exportSalesReport(rows, out, period.value).then(
-      () => out.end(),
-      (error: unknown) => out.destroy(error as Error),
+    return sendWorkbook(reply, `bang-ke-${from}-${to}.xlsx`, (out) =>
+      exportSalesReport(rows, out, period.value),
     );
-    return reply
-      .type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-      .header("content-disposition", `attachment; filename="bang-ke-${from}-${to}.xlsx"`)
-      .send(out);
   });
 
   // ----- settings
