@@ -297,7 +297,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
       transport: sellerTransport,
       clock,
       idleMs,
-      workerId: "seller",
+      workerId: `seller-${process.pid}`,
       onResult: (m, r) => {
         void sellerService.observeSend(m.messageId, r).catch(() => undefined);
       },
@@ -307,7 +307,7 @@ export async function composeAll(options: ComposeOptions): Promise<Composed> {
       transport: tvanTransport,
       clock,
       idleMs,
-      workerId: "tvan",
+      workerId: `tvan-${process.pid}`,
       onResult: (m, r) => {
         void tvanService.observeSend(m.destination, r).catch(() => undefined);
       },

@@ -87,7 +87,7 @@ export function composeNotifications(
   const worker = new NotifyWorker({
     ...(mail && options.mail ? { email: { queue: mail.queue, sender: options.mail.sender } } : {}),
     webhooks,
-    workerId: "notify",
+    workerId: `notify-${process.pid}`,
     ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
   });
   let cursor: string | undefined;
