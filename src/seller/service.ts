@@ -1444,7 +1444,10 @@ export class SellerService {
         // A cash-register invoice needs no seller signature (Decree 123 art. 11).
         const signed = await Promise.all(
           numbered.map((n) =>
-            cash ? Promise.resolve(ok({ xml: n.xml })) : signAs(n.xml, signer!, "seller"),
+            cash
+              ? Promise.resolve(ok({ xml: n.xml }))
+              : // hddt's writer emits canonical XML (test/signing/canonical-writer.test.ts holds it to that).
+                signAs(n.xml, signer!, "seller", { assumeCanonical: true }),
           ),
         );
         const now = this.#clock.now();
