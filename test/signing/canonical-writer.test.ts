@@ -31,10 +31,13 @@ describe("invoices written by hddt are canonical", () => {
         const signingTime = new Date(Math.floor(Date.now() / 1000) * 1000);
         const fast = await signAs(xml, pki.sellerSigner, "seller", { assumeCanonical: true, signingTime });
         const checked = await signAs(xml, pki.sellerSigner, "seller", { signingTime });
-        if (!fast.ok || !checked.ok) throw new Error(JSON.stringify([fast, checked].flatMap((r) => (r.ok ? [] : r.problems))));
+        if (!fast.ok || !checked.ok)
+          throw new Error(JSON.stringify([fast, checked].flatMap((r) => (r.ok ? [] : r.problems))));
         const reports = verifyFull(fast.value.xml, { trust, now: signingTime });
         // Only the cryptography is judged here: the arbitrary seller's tax code is not the certificate's.
-        const errors = reports.flatMap((r) => r.problems.filter((p) => p.severity === "error").map((p) => p.code));
+        const errors = reports.flatMap((r) =>
+          r.problems.filter((p) => p.severity === "error").map((p) => p.code),
+        );
         expect(errors.filter((c) => c !== "SIG_TAX_CODE_MISMATCH")).toEqual([]);
         expect(reports).toHaveLength(1);
         expect(digests(fast.value.xml)).toEqual(digests(checked.value.xml));
