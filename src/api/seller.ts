@@ -209,6 +209,7 @@ const signingKey = z.discriminatedUnion("kind", [
     keyId: z.string().optional(),
   }),
   z.object({ kind: z.literal("dev") }),
+  z.object({ kind: z.literal("two-step"), certificate: z.string().min(1).max(20_000) }),
 ]);
 
 const listQuery = z.object({
@@ -414,7 +415,7 @@ export function registerSellerRoutes(
       schema: {
         summary: "Set how the organisation signs",
         description:
-          "pkcs12: a PKCS#12 file on the server and its password; pkcs11: a token or HSM; dev: a TEST certificate of the development CA.",
+          "pkcs12: a PKCS#12 file on the server and its password; pkcs11: a token or HSM; dev: a TEST certificate of the development CA; two-step: only the certificate (PEM) of a key that stays with the user (USB token, remote signing): invoices then wait for their signature values (/seller/signing-requests).",
         tags: tags.orgs,
         security,
         body: signingKey,
@@ -557,6 +558,86 @@ export function registerSellerRoutes(
     async (request, reply) => {
       const who = holderOf(request);
       return answer(reply, await service.issue(who.taxCode, request.params.id, { actor: who.name }));
+    },
+  );
+
+  // ----- two-step signing (a key at the user)
+
+  app.get(
+    "/seller/signing-requests",
+    {
+      onRequest: writer,
+      schema: {
+        summary: "Invoices numbered and waiting for the signature of the key at the user, with what to sign",
+        description:
+          "Each item gives the canonical SignedInfo, its digest and the DER DigestInfo (for tokens that take the raw PKCS#1 v1.5 input), the algorithm and the certificate the value must come from.",
+        tags: tags.invoices,
+        security,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(MAX_BATCH).default(1000) }),
+        response: { ...success, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => ({
+      requests: await service.signingRequests(holderOf(request).taxCode, { limit: request.query.limit }),
+    }),
+  );
+
+  app.post(
+    "/seller/signing-requests/signatures",
+    {
+      onRequest: [writer, json],
+      schema: {
+        summary: "Give the signature values of waiting invoices; each is checked, put in place and sent on",
+        description:
+          "A value that does not verify against the invoice's SignedInfo and certificate is refused for that item (SIG_KEY_MISMATCH) and the invoice keeps waiting. Giving a value again for a finished invoice returns it as it is.",
+        tags: tags.invoices,
+        security,
+        body: z.object({
+          signatures: z
+            .array(
+              z.object({
+                invoiceId: z.string().min(1).max(64),
+                signatureValue: z.string().min(1).max(4096).describe("base64 signature value"),
+              }),
+            )
+            .min(1)
+            .max(MAX_BATCH),
+        }),
+        response: { ...success, ...errorResponses(400, 401, 403, 404, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      const r = await service.completeSignatures(who.taxCode, request.body.signatures, { actor: who.name });
+      if (!r.ok) return answer(reply, r);
+      const results = r.value.map((x, index) =>
+        x.ok ? { index, ok: true, invoice: x.value } : { index, ok: false, problems: x.problems },
+      );
+      const signed = results.filter((x) => x.ok).length;
+      return reply.send({ signed, failed: results.length - signed, results });
+    },
+  );
+
+  app.delete(
+    "/seller/invoices/:id/signing-request",
+    {
+      onRequest: writer,
+      schema: {
+        summary: "Take back an invoice waiting for its signature: a draft again, its number given back",
+        description:
+          "Only the series' last number can be given back (SELLER_WITHDRAW_NOT_LAST otherwise: sign that invoice).",
+        tags: tags.invoices,
+        security,
+        params: idParam,
+        response: { ...success, ...errorResponses(401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const who = holderOf(request);
+      return answer(
+        reply,
+        await service.withdrawSignature(who.taxCode, request.params.id, { actor: who.name }),
+      );
     },
   );
 
@@ -939,6 +1020,8 @@ export function registerSellerRoutes(
       onRequest: [owner, json],
       schema: {
         summary: "Register for e-invoices (form 01/ĐKTĐ-HĐĐT, message 100, through the T-VAN)",
+        description:
+          "With a two-step key the form waits (state awaiting_signature, with its signingRequest) until its signature value is given to /seller/registration/{id}/signature.",
         tags: tags.registration,
         security,
         body: z.object({
@@ -960,6 +1043,33 @@ export function registerSellerRoutes(
       schema: { summary: "Registrations sent and their state (102/103)", tags: tags.registration, security },
     },
     async (request) => ({ items: await service.registrations(holderOf(request).taxCode) }),
+  );
+
+  app.post(
+    "/seller/registration/:id/signature",
+    {
+      onRequest: [owner, json],
+      schema: {
+        summary:
+          "Give the signature value of a registration waiting for the key at the user; it is then sent",
+        description:
+          "The registration's signingRequest (GET /seller/registration) says what to sign. A value that does not verify is refused (SIG_KEY_MISMATCH) and the form keeps waiting.",
+        tags: tags.registration,
+        security,
+        params: idParam,
+        body: z.object({ signatureValue: z.string().min(1).max(4096).describe("base64 signature value") }),
+        response: { ...success, ...errorResponses(400, 401, 403, 404, 415, 422) },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        reply,
+        await service.completeRegistration(
+          holderOf(request).taxCode,
+          request.params.id,
+          request.body.signatureValue,
+        ),
+      ),
   );
 
   // ----- the T-VAN's pushes (HttpTransport posts to {base}/messages)

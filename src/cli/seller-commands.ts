@@ -161,7 +161,10 @@ export function registerSellerCommands(program: Command): void {
     invoice
       .command("list")
       .description("list invoices")
-      .option("--state <state>", "draft, issued, waiting_for_code, coded, refused, delivered, …")
+      .option(
+        "--state <state>",
+        "draft, awaiting_signature, issued, waiting_for_code, coded, refused, delivered, …",
+      )
       .option("--series <series>")
       .option("--from <date>", "issued on or after YYYY-MM-DD")
       .option("--to <date>", "issued on or before YYYY-MM-DD")

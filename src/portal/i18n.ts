@@ -53,6 +53,7 @@ export const MESSAGES = {
   navNotices: { vi: "Thông báo", en: "Notices" },
   // states
   state_draft: { vi: "Nháp", en: "Draft" },
+  state_awaiting_signature: { vi: "Chờ ký số", en: "Waiting for signature" },
   state_issued: { vi: "Đã lập", en: "Issued" },
   state_waiting_for_code: { vi: "Chờ cấp mã", en: "Waiting for code" },
   state_coded: { vi: "Đã cấp mã", en: "Coded" },

@@ -22,6 +22,22 @@ export const sellerCodes = defineCodes({
     vi: "Không ký được: {reason}",
     en: "Signing failed: {reason}",
   },
+  SELLER_KEY_AT_USER: {
+    vi: "Khóa ký của tổ chức nằm ở người dùng (ký hai bước): {what} chưa ký hai bước được, hãy khai báo khóa PKCS#12 hoặc PKCS#11",
+    en: "The organisation's key is at the user (two-step signing): {what} cannot be signed in two steps yet; set a PKCS#12 or PKCS#11 key",
+  },
+  SELLER_REGISTRATION_NOT_FOUND: {
+    vi: "Không có tờ khai đăng ký {id} của tổ chức",
+    en: "The organisation has no registration {id}",
+  },
+  SELLER_NOT_AWAITING_SIGNATURE: {
+    vi: "Hóa đơn {id} không chờ ký (trạng thái {state})",
+    en: "The invoice {id} is not waiting for a signature (state {state})",
+  },
+  SELLER_WITHDRAW_NOT_LAST: {
+    vi: "Chỉ rút được hóa đơn chờ ký mang số cuối của ký hiệu ({last}); hóa đơn này mang số {number}, hãy ký nó",
+    en: "Only the waiting invoice with the series' last number ({last}) can be withdrawn; this one has number {number}: sign it",
+  },
   SELLER_SERIES_EXISTS: {
     vi: "Ký hiệu {template}{series} đã có",
     en: "The series {template}{series} exists already",

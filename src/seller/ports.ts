@@ -1,7 +1,9 @@
 /** Ports of the seller's system: how it signs for an organisation and how it hands invoices to buyers. */
+
+import { parseCertificate } from "../signing/certificate.ts";
 import { pkcs11Signer } from "../signing/pkcs11.ts";
 import { pkcs12Signer } from "../signing/pkcs12.ts";
-import { memorySigner, type Signer } from "../signing/signer.ts";
+import { memorySigner, type Signer, SignerError } from "../signing/signer.ts";
 
 /** How an organisation's key is reached (kept in `signing_key`; passwords of files come with it). */
 export type SigningKeyConfig =
@@ -15,7 +17,31 @@ export type SigningKeyConfig =
       readonly keyId?: string;
     }
   /** A development certificate of the dev CA, key kept in the database (tests and demos only). */
-  | { readonly kind: "dev"; readonly keyPem: string; readonly certificate: string };
+  | { readonly kind: "dev"; readonly keyPem: string; readonly certificate: string }
+  /**
+   * The key stays with the user (USB token, remote signing service): hddt keeps only its certificate, parks
+   * each numbered invoice with the digest to sign, and finishes it when the signature value comes back.
+   */
+  | { readonly kind: "two-step"; readonly certificate: string };
+
+/** A signer whose key is at the user: it has a certificate and cannot sign on the server. */
+export interface UserHeldKey extends Signer {
+  readonly atUser: true;
+}
+
+export function isUserHeld(signer: Signer): signer is UserHeldKey {
+  return (signer as Partial<UserHeldKey>).atUser === true;
+}
+
+/** The stand-in for a key at the user: signing on the server is refused. */
+export function userHeldKey(certificate: string): UserHeldKey {
+  parseCertificate(certificate);
+  return {
+    atUser: true,
+    certificate: () => certificate,
+    sign: () => Promise.reject(new SignerError("the key is at the user: sign in two steps")),
+  };
+}
 
 /** Builds the signer of a key configuration (adapters of src/signing). */
 export type SignerFactory = (config: SigningKeyConfig) => Promise<Signer>;
@@ -31,6 +57,8 @@ export const defaultSignerFactory: SignerFactory = async (config) => {
     }
     case "dev":
       return memorySigner({ key: config.keyPem, certificate: config.certificate });
+    case "two-step":
+      return userHeldKey(config.certificate);
   }
 };
 

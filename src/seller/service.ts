@@ -55,7 +55,8 @@ import type { MessageTypeCode } from "../format/messages.ts";
 import type { XmlElement } from "../format/xml.ts";
 import { parseCertificate } from "../signing/certificate.ts";
 import { type DevCa, issueCertificate } from "../signing/dev-ca.ts";
-import { signAs } from "../signing/profiles.ts";
+import { signAs, specFor } from "../signing/profiles.ts";
+import { finishSignature, type PreparedSignature, prepareSignature } from "../signing/sign.ts";
 import type { Signer } from "../signing/signer.ts";
 import type { Database } from "../store/database.ts";
 import { inTransaction } from "../store/transaction.ts";
@@ -95,6 +96,7 @@ import { canonicalJson, type InvoiceInput, inputOf, reviveAmounts, toInvoice } f
 import {
   type BuyerDelivery,
   defaultSignerFactory,
+  isUserHeld,
   type SignerFactory,
   type SigningKeyConfig,
 } from "./ports.ts";
@@ -104,6 +106,7 @@ export type UserRole = (typeof ROLES)[number];
 
 export const INVOICE_STATES = [
   "draft",
+  "awaiting_signature",
   "issued",
   "waiting_for_code",
   "coded",
@@ -226,6 +229,26 @@ export interface SeriesView {
   readonly warnings: readonly Problem[];
 }
 
+/** An invoice waiting for the signature of a key at the user, and what that key must sign. */
+export interface SigningRequest {
+  readonly invoiceId: string;
+  readonly template: string;
+  readonly series: string;
+  readonly number: number;
+  readonly issueDate: string;
+  readonly totalPayable: string;
+  readonly algorithm: string;
+  readonly digestAlgorithm: string;
+  /** Base64 digest of `signedInfo`, for signers that sign a precomputed hash. */
+  readonly digest: string;
+  /** Base64 DER DigestInfo around the digest, for tokens that take the raw PKCS#1 v1.5 input. */
+  readonly digestInfo: string;
+  /** The canonical SignedInfo (UTF-8): the exact bytes the signature value is computed over. */
+  readonly signedInfo: string;
+  /** The certificate the value must come from (PEM). */
+  readonly certificate: string;
+}
+
 export interface InvoiceView {
   readonly id: string;
   readonly taxCode: string;
@@ -307,11 +330,17 @@ export interface RegistrationForms {
 export interface RegistrationView {
   readonly id: string;
   readonly messageId: string;
+  /** awaiting_signature (key at the user), sent, received, not_received, accepted, refused. */
   readonly state: string;
   readonly forms: RegistrationForms;
   readonly reasons: readonly unknown[] | null;
   readonly createdAt: string;
   readonly decidedAt: string | null;
+  /** While it waits for the signature of the key at the user: what that key must sign. */
+  readonly signingRequest?: Omit<
+    SigningRequest,
+    "invoiceId" | "template" | "series" | "number" | "issueDate" | "totalPayable"
+  >;
 }
 
 export interface ExceptionContract {
@@ -578,6 +607,26 @@ interface ChunkItem {
 
 /** How drafts are issued: as usual by their series, or as per-occurrence invoices (message 201). */
 type IssueMode = "normal" | "per_occurrence";
+
+/** A signed invoice to store: numbered in this transaction (`from` draft) or parked for its signature. */
+interface SignedItem {
+  readonly row: InvoiceRow;
+  readonly actor: string | undefined;
+  readonly from: "draft" | "awaiting_signature";
+  readonly number: bigint;
+  readonly date: string;
+  readonly xml: string;
+  readonly totalPayable: string;
+  readonly code: string | null;
+}
+
+/** What a parked invoice keeps in `prepared` (plain JSON). */
+interface ParkedSignature {
+  readonly mode: IssueMode;
+  /** The draft's own date (null: the day of issue), given back when the invoice is withdrawn. */
+  readonly draftDate: string | null;
+  readonly signature: PreparedSignature;
+}
 
 interface PendingChunk {
   readonly org: Organisation;
@@ -852,6 +901,19 @@ export class SellerService {
       p.catch(() => this.#signers.delete(taxCode));
     }
     return p;
+  }
+
+  /** The signer of a form the organisation signs itself (registration, error notice, summary table). */
+  async #formSigner(taxCode: string, what: string): Promise<Result<Signer>> {
+    try {
+      const signer = await this.#signer(taxCode);
+      return isUserHeld(signer)
+        ? fail([sellerProblem("SELLER_KEY_AT_USER", "signingKey", { what })])
+        : ok(signer);
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
   }
 
   /** Releases the signers (PKCS#11 sessions, pools). */
@@ -1170,6 +1232,192 @@ export class SellerService {
     return ok(results);
   }
 
+  /**
+   * Invoices waiting for the signature of a key held by the user, lowest number first, with what the key
+   * must sign: the digest (or the DigestInfo, for tokens that take the raw PKCS#1 input) of the canonical
+   * SignedInfo.
+   */
+  async signingRequests(taxCode: string, options: { limit?: number } = {}): Promise<SigningRequest[]> {
+    const r = await sql<{
+      id: string;
+      template: string;
+      series: string;
+      number: bigint;
+      issue_date: string;
+      total_payable: string;
+      prepared: ParkedSignature;
+    }>`select id, template, series, number, issue_date, total_payable, prepared from seller.invoice
+      where tax_code = ${taxCode} and state = 'awaiting_signature'
+      order by template, series, number limit ${options.limit ?? 1000}`.execute(this.#k);
+    return r.rows.map((row) => {
+      const p = row.prepared.signature;
+      return {
+        invoiceId: row.id,
+        template: row.template,
+        series: row.series,
+        number: Number(row.number),
+        issueDate: row.issue_date,
+        totalPayable: row.total_payable,
+        algorithm: p.algorithm,
+        digestAlgorithm: p.digestAlgorithm,
+        digest: p.digest,
+        digestInfo: p.digestInfo,
+        signedInfo: p.signedInfo,
+        certificate: p.certificate,
+      };
+    });
+  }
+
+  /**
+   * Two-step signing, step 2: each signature value is checked against its invoice's SignedInfo and the
+   * certificate, put in place, and the invoice goes on as if signed on the server (message 200/201/203 in
+   * the same transaction, delivery of a no-code invoice). A value given again for an invoice already
+   * finished returns the invoice as it is.
+   */
+  async completeSignatures(
+    taxCode: string,
+    signatures: readonly { readonly invoiceId: string; readonly signatureValue: string }[],
+    options: { actor?: string } = {},
+  ): Promise<Result<Result<InvoiceView>[]>> {
+    const orgR = await this.getOrganisation(taxCode);
+    if (!orgR.ok) return orgR;
+    const org = orgR.value;
+    const ids = signatures.map((x) => x.invoiceId);
+    const parked = await sql<{ id: string; prepared: ParkedSignature | null }>`select id, prepared
+      from seller.invoice where tax_code = ${taxCode} and id = any(${ids}::text[])`.execute(this.#k);
+    const preparedOf = new Map(parked.rows.map((r) => [r.id, r.prepared]));
+    const rows = await this.#rows(taxCode, ids);
+    const results: Result<InvoiceView>[] = new Array(signatures.length);
+    // Finished documents per series and mode, each finished in one transaction.
+    const groups = new Map<string, { index: number; row: InvoiceRow; mode: IssueMode; xml: string }[]>();
+    signatures.forEach((x, index) => {
+      const row = rows.get(x.invoiceId);
+      if (!row) {
+        results[index] = fail([
+          sellerProblem("SELLER_INVOICE_NOT_FOUND", `signatures.${index}.invoiceId`, { id: x.invoiceId }),
+        ]);
+        return;
+      }
+      const prepared = preparedOf.get(x.invoiceId);
+      if (row.state !== "awaiting_signature" || !prepared) {
+        results[index] =
+          row.state === "draft"
+            ? fail([
+                sellerProblem("SELLER_NOT_AWAITING_SIGNATURE", `signatures.${index}.invoiceId`, {
+                  id: row.id,
+                  state: row.state,
+                }),
+              ])
+            : ok(toView(row));
+        return;
+      }
+      const done = finishSignature(prepared.signature, x.signatureValue);
+      if (!done.ok) {
+        results[index] = fail(
+          done.problems.map((p) => ({ ...p, path: `signatures.${index}.signatureValue` })),
+        );
+        return;
+      }
+      const key = `${row.template}\u0000${row.series}\u0000${prepared.mode}`;
+      const item = { index, row, mode: prepared.mode, xml: done.value.xml };
+      const g = groups.get(key);
+      if (g) g.push(item);
+      else groups.set(key, [item]);
+    });
+    const issued: string[] = [];
+    for (const group of groups.values()) {
+      const first = group[0]!.row;
+      await inTransaction(this.#k, async (trx) => {
+        const s = await sql<SeriesRow>`select * from seller.series
+          where tax_code = ${taxCode} and template = ${first.template} and series = ${first.series}`.execute(
+          trx,
+        );
+        const series = s.rows[0]!;
+        // Finished meanwhile by another request: left as they are, read again below.
+        const still = await sql<{ id: string }>`select id from seller.invoice
+          where tax_code = ${taxCode} and id = any(${group.map((g) => g.row.id)}::text[])
+            and state = 'awaiting_signature' for update`.execute(trx);
+        const open = new Set(still.rows.map((r) => r.id));
+        const items: SignedItem[] = group
+          .filter((g) => open.has(g.row.id))
+          .map((g) => ({
+            row: g.row,
+            actor: options.actor,
+            from: "awaiting_signature",
+            number: g.row.number!,
+            date: g.row.issue_date!,
+            xml: g.xml,
+            totalPayable: g.row.total_payable!,
+            code: null,
+          }));
+        if (items.length === 0) return;
+        const stored = await this.#storeSigned(trx, org, series, group[0]!.mode, items, undefined);
+        await this.#archive.putMany(trx, stored.archived);
+        for (const v of stored.views) if (v.state === "issued") issued.push(v.id);
+      });
+    }
+    if (issued.length > 0) await this.#deliverMany(taxCode, issued, options.actor);
+    const fresh = await this.#rows(taxCode, ids);
+    // Those finished here, or meanwhile by another request, as they are now.
+    return ok(signatures.map((x, index) => results[index] ?? ok(toView(fresh.get(x.invoiceId)!))));
+  }
+
+  /**
+   * Takes back an invoice parked for its signature, to a draft without a number. Only the series' last
+   * number can be given back: a number below it is followed by others, so that invoice must be signed.
+   */
+  async withdrawSignature(
+    taxCode: string,
+    id: string,
+    options: { actor?: string } = {},
+  ): Promise<Result<InvoiceView>> {
+    const row = (await this.#rows(taxCode, [id])).get(id);
+    if (!row) return fail([sellerProblem("SELLER_INVOICE_NOT_FOUND", "id", { id })]);
+    try {
+      await inTransaction(this.#k, async (trx) => {
+        const s = await sql<SeriesRow>`select * from seller.series
+          where tax_code = ${taxCode} and template = ${row.template} and series = ${row.series}
+          for update`.execute(trx);
+        const series = s.rows[0]!;
+        const now = await sql<{
+          state: InvoiceState;
+          number: bigint | null;
+          prepared: ParkedSignature | null;
+        }>`
+          select state, number, prepared from seller.invoice where id = ${id} for update`.execute(trx);
+        const cur = now.rows[0]!;
+        if (cur.state !== "awaiting_signature" || cur.number === null || !cur.prepared)
+          throw new ProblemError([
+            sellerProblem("SELLER_NOT_AWAITING_SIGNATURE", "id", { id, state: cur.state }),
+          ]);
+        if (BigInt(cur.number) !== BigInt(series.last_number))
+          throw new ProblemError([
+            sellerProblem("SELLER_WITHDRAW_NOT_LAST", "id", {
+              last: String(series.last_number),
+              number: String(cur.number),
+            }),
+          ]);
+        const previous = BigInt(cur.number) - 1n;
+        const before = await sql<{ issue_date: string }>`select issue_date from seller.invoice
+          where tax_code = ${taxCode} and template = ${row.template} and series = ${row.series}
+            and number = ${previous}`.execute(trx);
+        const at = this.#clock.now();
+        await sql`update seller.invoice set state = 'draft', number = null, prepared = null,
+            issue_date = ${cur.prepared.draftDate}, total_payable = null, updated_at = ${at}
+          where id = ${id}`.execute(trx);
+        await sql`update seller.series set last_number = ${previous},
+            last_date = ${before.rows[0]?.issue_date ?? null} where id = ${series.id}`.execute(trx);
+        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+          values (${taxCode}, ${id}, ${at}, 'awaiting_signature', 'draft', ${options.actor ?? null},
+            ${JSON.stringify({ number: Number(cur.number), withdrawn: true })}::jsonb)`.execute(trx);
+      });
+    } catch (error) {
+      if (error instanceof ProblemError) return fail(error.problems);
+      throw error;
+    }
+    return ok(toView((await this.#rows(taxCode, [id])).get(id)!));
+  }
+
   async #issueMany(
     taxCode: string,
     ids: readonly string[],
@@ -1440,6 +1688,30 @@ export class SellerService {
             x.xml = writeInvoice(x.model);
           }
         }
+        const seriesUpdate = sql`update seller.series set last_number = ${last}, last_date = ${lastDate}
+          where id = ${series.id}`;
+        if (signer !== undefined && isUserHeld(signer) && !cash) {
+          // The key is at the user: the numbered invoices wait for their signature values.
+          const parked = await this.#park(
+            trx,
+            org,
+            signer.certificate(),
+            mode,
+            numbered.map((n) => ({
+              row: chunk[n.j]!.row,
+              actor: chunk[n.j]!.actor,
+              number: n.number,
+              date: chunk[n.j]!.date,
+              xml: n.xml,
+              totalPayable: n.model.totals.totalPayable.toString(),
+            })),
+          );
+          numbered.forEach((n, k) => {
+            results[n.j] = parked[k]!;
+          });
+          await seriesUpdate.execute(trx);
+          return;
+        }
         // Sign the chunk (in parallel: a signer pool uses its threads). A failure rolls the numbers back.
         // A cash-register invoice needs no seller signature (Decree 123 art. 11).
         const signed = await Promise.all(
@@ -1450,88 +1722,28 @@ export class SellerService {
                 signAs(n.xml, signer!, "seller", { assumeCanonical: true }),
           ),
         );
-        const now = this.#clock.now();
-        const messages: OutgoingMessage[] = [];
-        // The chunk is written in a few statements, whatever its size: the series lock (and, at the end,
-        // the archive head) is held for a fixed number of round trips.
-        const updates: RawBuilder<unknown>[] = [];
-        const events: RawBuilder<unknown>[] = [];
-        const records: RawBuilder<unknown>[] = [];
-        const archived: ArchiveEntry[] = [];
-        const party = this.partyFor(taxCode);
-        // Summary-table sellers send their no-code data later, in the table of the period.
-        const summarised = !series.coded && org.profile.summarySector !== undefined;
-        const type: MessageTypeCode = cash ? 206 : mode === "per_occurrence" ? 201 : series.coded ? 200 : 203;
-        const dataState: DataState | null =
-          series.coded && !cash ? null : summarised ? "pending_summary" : "sent";
-        const eventRow = (c: ChunkItem, from: InvoiceState, to: InvoiceState, detail: unknown) =>
-          sql`(${taxCode}, ${c.row.id}, ${now}, ${from}, ${to}, ${c.actor ?? null}, ${JSON.stringify(detail)}::jsonb)`;
-        for (let k = 0; k < numbered.length; k++) {
-          const n = numbered[k]!;
+        const items: SignedItem[] = numbered.map((n, k) => {
           const sres = signed[k]!;
           if (!sres.ok) throw new ProblemError(sres.problems);
           const c = chunk[n.j]!;
-          const xml = sres.value.xml;
-          const state: InvoiceState = series.coded && !cash ? "waiting_for_code" : "issued";
-          const messageId = summarised ? null : newMessageId(party, () => randomBytes(16).toString("hex"));
-          updates.push(
-            sql`(${c.row.id}::text, ${state}::text, ${n.number}::bigint, ${c.date}::date, ${xml}::text,
-              ${messageId}::text, ${n.model.totals.totalPayable.toString()}::numeric, ${dataState}::text,
-              ${n.code}::text)`,
-          );
-          events.push(
-            eventRow(c, "draft", "issued", {
-              number: Number(n.number),
-              ...(n.code !== null ? { cashRegisterCode: n.code } : {}),
-            }),
-          );
-          if (state !== "issued") events.push(eventRow(c, "issued", state, { messageId, type }));
-          archived.push({ taxCode, kind: "invoice", ref: c.row.id, documentDate: c.date, bytes: xml });
-          if (messageId !== null) {
-            let message = this.#envelope(taxCode, type, messageId, xml);
-            if (cash && signer) {
-              // The taxpayer's message signature (CKSNNT) covers DLieu, which then needs an Id.
-              const s206 = await signAs(
-                message.replace("<DLieu>", '<DLieu Id="DLieu">'),
-                signer,
-                "cashRegister",
-              );
-              if (!s206.ok) throw new ProblemError(s206.problems);
-              message = s206.value.xml;
-            }
-            archived.push({ taxCode, kind: "message", ref: messageId, documentDate: c.date, bytes: message });
-            records.push(
-              sql`(${taxCode}, ${messageId}, 'out', ${type}, null, ${message}, ${c.row.id}, null, ${now})`,
-            );
-            // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
-            messages.push({ messageId, destination: this.#config.tvan, xml: message });
-          }
-          results[n.j] = ok({
-            ...toView(c.row),
-            state,
-            number: Number(n.number),
-            issueDate: c.date,
-            messageId,
-            dataState,
-            authorityCode: n.code,
-          });
-        }
-        await sql`update seller.invoice as i set state = v.state, number = v.number, issue_date = v.issue_date,
-            signed_xml = v.signed_xml, message_id = v.message_id, total_payable = v.total_payable,
-            data_state = v.data_state, authority_code = v.code, updated_at = ${now}
-          from (values ${sql.join(updates)})
-            as v(id, state, number, issue_date, signed_xml, message_id, total_payable, data_state, code)
-          where i.id = v.id`.execute(trx);
-        await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
-          values ${sql.join(events)}`.execute(trx);
-        if (records.length > 0)
-          await sql`insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
-          values ${sql.join(records)} on conflict (message_id) do nothing`.execute(trx);
-        await sql`update seller.series set last_number = ${last}, last_date = ${lastDate}
-          where id = ${series.id}`.execute(trx);
-        if (messages.length > 0) await this.#outbox.enqueue(messages, trx);
+          return {
+            row: c.row,
+            actor: c.actor,
+            from: "draft",
+            number: n.number,
+            date: c.date,
+            xml: sres.value.xml,
+            totalPayable: n.model.totals.totalPayable.toString(),
+            code: n.code,
+          };
+        });
+        const stored = await this.#storeSigned(trx, org, series, mode, items, signer);
+        numbered.forEach((n, k) => {
+          results[n.j] = ok(stored.views[k]!);
+        });
+        await seriesUpdate.execute(trx);
         // Last: the seller's archive head stays locked only until the commit that follows.
-        await this.#archive.putMany(trx, archived);
+        await this.#archive.putMany(trx, stored.archived);
       });
     } catch (error) {
       if (!(error instanceof ProblemError)) throw error;
@@ -1550,6 +1762,148 @@ export class SellerService {
         }
     }
     return results;
+  }
+
+  /**
+   * Stores signed invoices of one series (numbered in this transaction, or parked for a signature that has
+   * come back): signed XML, state, history, and for each the message to the authority (queued in the
+   * outbox). Returns their views and what the caller archives, last, before the commit.
+   */
+  async #storeSigned(
+    trx: Kysely<unknown>,
+    org: Organisation,
+    series: Pick<SeriesRow, "coded" | "cash_register">,
+    mode: IssueMode,
+    items: readonly SignedItem[],
+    signer: Signer | undefined,
+  ): Promise<{ views: InvoiceView[]; archived: ArchiveEntry[] }> {
+    const taxCode = org.taxCode;
+    const cash = series.cash_register;
+    const now = this.#clock.now();
+    const messages: OutgoingMessage[] = [];
+    // The chunk is written in a few statements, whatever its size: the series lock (and, at the end,
+    // the archive head) is held for a fixed number of round trips.
+    const updates: RawBuilder<unknown>[] = [];
+    const events: RawBuilder<unknown>[] = [];
+    const records: RawBuilder<unknown>[] = [];
+    const archived: ArchiveEntry[] = [];
+    const views: InvoiceView[] = [];
+    const party = this.partyFor(taxCode);
+    // Summary-table sellers send their no-code data later, in the table of the period.
+    const summarised = !series.coded && org.profile.summarySector !== undefined;
+    const type: MessageTypeCode = cash ? 206 : mode === "per_occurrence" ? 201 : series.coded ? 200 : 203;
+    const dataState: DataState | null =
+      series.coded && !cash ? null : summarised ? "pending_summary" : "sent";
+    const state: InvoiceState = series.coded && !cash ? "waiting_for_code" : "issued";
+    // A user-held key signs nothing on the server: its 206 goes unsigned, as for a seller without a key.
+    const messageSigner = cash && signer !== undefined && !isUserHeld(signer) ? signer : undefined;
+    const eventRow = (it: SignedItem, from: InvoiceState, to: InvoiceState, detail: unknown) =>
+      sql`(${taxCode}, ${it.row.id}, ${now}, ${from}, ${to}, ${it.actor ?? null}, ${JSON.stringify(detail)}::jsonb)`;
+    for (const it of items) {
+      const messageId = summarised ? null : newMessageId(party, () => randomBytes(16).toString("hex"));
+      updates.push(
+        sql`(${it.row.id}::text, ${state}::text, ${it.number}::bigint, ${it.date}::date, ${it.xml}::text,
+          ${messageId}::text, ${it.totalPayable}::numeric, ${dataState}::text, ${it.code}::text)`,
+      );
+      events.push(
+        eventRow(it, it.from, "issued", {
+          number: Number(it.number),
+          ...(it.code !== null ? { cashRegisterCode: it.code } : {}),
+          ...(it.from === "awaiting_signature" ? { signature: "two-step" } : {}),
+        }),
+      );
+      if (state !== "issued") events.push(eventRow(it, "issued", state, { messageId, type }));
+      archived.push({ taxCode, kind: "invoice", ref: it.row.id, documentDate: it.date, bytes: it.xml });
+      if (messageId !== null) {
+        let message = this.#envelope(taxCode, type, messageId, it.xml);
+        if (messageSigner) {
+          // The taxpayer's message signature (CKSNNT) covers DLieu, which then needs an Id.
+          const s206 = await signAs(
+            message.replace("<DLieu>", '<DLieu Id="DLieu">'),
+            messageSigner,
+            "cashRegister",
+          );
+          if (!s206.ok) throw new ProblemError(s206.problems);
+          message = s206.value.xml;
+        }
+        archived.push({ taxCode, kind: "message", ref: messageId, documentDate: it.date, bytes: message });
+        records.push(
+          sql`(${taxCode}, ${messageId}, 'out', ${type}, null, ${message}, ${it.row.id}, null, ${now})`,
+        );
+        // Invoices do not wait for each other (each is coded on its own); registrations keep their order.
+        messages.push({ messageId, destination: this.#config.tvan, xml: message });
+      }
+      views.push({
+        ...toView(it.row),
+        state,
+        number: Number(it.number),
+        issueDate: it.date,
+        messageId,
+        dataState,
+        authorityCode: it.code,
+        totalPayable: it.totalPayable,
+      });
+    }
+    await sql`update seller.invoice as i set state = v.state, number = v.number, issue_date = v.issue_date,
+        signed_xml = v.signed_xml, message_id = v.message_id, total_payable = v.total_payable,
+        data_state = v.data_state, authority_code = v.code, prepared = null, updated_at = ${now}
+      from (values ${sql.join(updates)})
+        as v(id, state, number, issue_date, signed_xml, message_id, total_payable, data_state, code)
+      where i.id = v.id`.execute(trx);
+    await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+      values ${sql.join(events)}`.execute(trx);
+    if (records.length > 0)
+      await sql`insert into seller.message (tax_code, message_id, direction, type, reply_to, xml, invoice_id, registration_id, at)
+        values ${sql.join(records)} on conflict (message_id) do nothing`.execute(trx);
+    if (messages.length > 0) await this.#outbox.enqueue(messages, trx);
+    return { views, archived };
+  }
+
+  /**
+   * Parks numbered invoices of an organisation whose key is at the user: each keeps its number and waits in
+   * `awaiting_signature` with what its signer must sign (see `signingRequests`, `completeSignatures`).
+   */
+  async #park(
+    trx: Kysely<unknown>,
+    org: Organisation,
+    certificate: string,
+    mode: IssueMode,
+    items: readonly Omit<SignedItem, "from" | "code">[],
+  ): Promise<Result<InvoiceView>[]> {
+    const now = this.#clock.now();
+    const out: Result<InvoiceView>[] = [];
+    const updates: RawBuilder<unknown>[] = [];
+    const events: RawBuilder<unknown>[] = [];
+    for (const it of items) {
+      const spec = specFor(it.xml, "seller", { assumeCanonical: true, signingTime: now });
+      const prepared = spec.ok ? prepareSignature(it.xml, certificate, spec.value) : spec;
+      if (!prepared.ok) throw new ProblemError(prepared.problems);
+      const parked: ParkedSignature = { mode, draftDate: it.row.issue_date, signature: prepared.value };
+      updates.push(
+        sql`(${it.row.id}::text, ${it.number}::bigint, ${it.date}::date, ${it.totalPayable}::numeric,
+          ${JSON.stringify(parked)}::jsonb)`,
+      );
+      events.push(
+        sql`(${org.taxCode}, ${it.row.id}, ${now}, 'draft', 'awaiting_signature', ${it.actor ?? null},
+          ${JSON.stringify({ number: Number(it.number) })}::jsonb)`,
+      );
+      out.push(
+        ok({
+          ...toView(it.row),
+          state: "awaiting_signature",
+          number: Number(it.number),
+          issueDate: it.date,
+          totalPayable: it.totalPayable,
+        }),
+      );
+    }
+    await sql`update seller.invoice as i set state = 'awaiting_signature', number = v.number,
+        issue_date = v.issue_date, total_payable = v.total_payable, prepared = v.prepared, updated_at = ${now}
+      from (values ${sql.join(updates)}) as v(id, number, issue_date, total_payable, prepared)
+      where i.id = v.id`.execute(trx);
+    await sql`insert into seller.invoice_event (tax_code, invoice_id, at, from_state, to_state, actor, detail)
+      values ${sql.join(events)}`.execute(trx);
+    return out;
   }
 
   #envelope(taxCode: string, type: MessageTypeCode, messageId: string, payload: string): string {
@@ -1892,13 +2246,9 @@ export class SellerService {
     });
     if (!plan.ok) return plan;
     const notice = { ...plan.value.notice, taxpayerName: org.name, taxCode };
-    let signer: Signer;
-    try {
-      signer = await this.#signer(taxCode);
-    } catch (error) {
-      if (error instanceof ProblemError) return fail(error.problems);
-      throw error;
-    }
+    const signerR = await this.#formSigner(taxCode, "thông báo sai sót 04/SS-HĐĐT / error notice 04/SS-HĐĐT");
+    if (!signerR.ok) return signerR;
+    const signer = signerR.value;
     const signed = await signAs(writeErrorNotice(notice), signer, "taxpayer");
     if (!signed.ok) return fail(signed.problems);
     const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
@@ -2169,13 +2519,9 @@ export class SellerService {
     };
     const before = await repeat();
     if (before) return before;
-    let signer: Signer;
-    try {
-      signer = await this.#signer(taxCode);
-    } catch (error) {
-      if (error instanceof ProblemError) return fail(error.problems);
-      throw error;
-    }
+    const signerR = await this.#formSigner(taxCode, "bảng tổng hợp 01/TH-HĐĐT / summary table 01/TH-HĐĐT");
+    if (!signerR.ok) return signerR;
+    const signer = signerR.value;
     const now = this.#clock.now();
     const goodsKind = goodsKindOf(sector);
     let made: SummaryRow | undefined;
@@ -2543,20 +2889,95 @@ export class SellerService {
       ],
       signatures: [{ name: "NNT", xml: "" }],
     };
-    const signed = await signAs(writeRegistration(reg), signer, "taxpayer");
-    if (!signed.ok) return fail(signed.problems);
     const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
-    const message = this.#envelope(taxCode, 100, messageId, signed.value.xml);
-    const id = await inTransaction(this.#k, async (trx) => {
+    let id: string;
+    if (isUserHeld(signer)) {
+      // The key is at the user: the form waits for its signature value (`completeRegistration`).
+      const xml = writeRegistration(reg);
+      const spec = specFor(xml, "taxpayer", { signingTime: now });
+      const prepared = spec.ok ? prepareSignature(xml, signer.certificate(), spec.value) : spec;
+      if (!prepared.ok) return fail(prepared.problems);
       const r = await sql<{ id: bigint }>`
-        insert into seller.registration (tax_code, message_id, state, invoice_forms, created_at)
-        values (${taxCode}, ${messageId}, 'sent', ${JSON.stringify(reg.invoiceForms)}::jsonb, ${now}) returning id`.execute(
-        trx,
+        insert into seller.registration (tax_code, message_id, state, invoice_forms, created_at, prepared)
+        values (${taxCode}, ${messageId}, 'awaiting_signature', ${JSON.stringify(reg.invoiceForms)}::jsonb, ${now},
+          ${JSON.stringify(prepared.value)}::jsonb) returning id`.execute(this.#k);
+      id = String(r.rows[0]!.id);
+    } else {
+      const signed = await signAs(writeRegistration(reg), signer, "taxpayer");
+      if (!signed.ok) return fail(signed.problems);
+      id = await this.#sendRegistration(
+        taxCode,
+        undefined,
+        messageId,
+        signed.value.xml,
+        reg.invoiceForms,
+        now,
       );
-      const regId = String(r.rows[0]!.id);
+    }
+    const view = await this.registrations(taxCode);
+    return ok(view.find((v) => v.id === id)!);
+  }
+
+  /** Two-step signing of a registration: the value of the user's key finishes the form, which is sent. */
+  async completeRegistration(
+    taxCode: string,
+    id: string,
+    signatureValue: string,
+  ): Promise<Result<RegistrationView>> {
+    const r = await sql<{
+      message_id: string;
+      state: string;
+      prepared: PreparedSignature | null;
+      invoice_forms: RegistrationForms;
+    }>`
+      select message_id, state, prepared, invoice_forms from seller.registration
+      where tax_code = ${taxCode} and id = ${/^\d{1,18}$/.test(id) ? id : "0"}`.execute(this.#k);
+    const row = r.rows[0];
+    if (!row) return fail([sellerProblem("SELLER_REGISTRATION_NOT_FOUND", "id", { id })]);
+    if (row.state === "awaiting_signature" && row.prepared) {
+      const done = finishSignature(row.prepared, signatureValue);
+      if (!done.ok) return fail(done.problems.map((p) => ({ ...p, path: "signatureValue" })));
+      await this.#sendRegistration(
+        taxCode,
+        id,
+        row.message_id,
+        done.value.xml,
+        row.invoice_forms,
+        this.#clock.now(),
+      );
+    }
+    const view = await this.registrations(taxCode);
+    return ok(view.find((v) => v.id === id)!);
+  }
+
+  /**
+   * Sends a signed registration (message 100): recorded, archived and queued in one transaction. `id` is the
+   * row of a registration that waited for its signature (nothing happens if another request sent it).
+   */
+  async #sendRegistration(
+    taxCode: string,
+    id: string | undefined,
+    messageId: string,
+    signedXml: string,
+    forms: RegistrationForms,
+    now: Date,
+  ): Promise<string> {
+    const message = this.#envelope(taxCode, 100, messageId, signedXml);
+    return inTransaction(this.#k, async (trx) => {
+      const r =
+        id === undefined
+          ? await sql<{ id: bigint }>`
+              insert into seller.registration (tax_code, message_id, state, invoice_forms, created_at)
+              values (${taxCode}, ${messageId}, 'sent', ${JSON.stringify(forms)}::jsonb, ${now}) returning id`.execute(
+              trx,
+            )
+          : await sql<{ id: bigint }>`update seller.registration set state = 'sent', prepared = null
+              where id = ${id} and state = 'awaiting_signature' returning id`.execute(trx);
+      const regId = r.rows[0]?.id;
+      if (regId === undefined) return id!;
       await sql`update seller.organisation set registration_state = 'sent', updated_at = ${now}
         where tax_code = ${taxCode} and registration_state <> 'accepted'`.execute(trx);
-      await this.#recordMessage(trx, taxCode, messageId, "out", 100, null, message, null, regId, now);
+      await this.#recordMessage(trx, taxCode, messageId, "out", 100, null, message, null, String(regId), now);
       await this.#archive.put(trx, {
         taxCode,
         kind: "form",
@@ -2568,10 +2989,8 @@ export class SellerService {
         { messageId, destination: this.#config.tvan, xml: message, orderingKey: taxCode },
         trx,
       );
-      return regId;
+      return String(regId);
     });
-    const view = await this.registrations(taxCode);
-    return ok(view.find((v) => v.id === id)!);
   }
 
   async registrations(taxCode: string): Promise<RegistrationView[]> {
@@ -2583,6 +3002,7 @@ export class SellerService {
       reasons: unknown[] | null;
       created_at: Date;
       decided_at: Date | null;
+      prepared: PreparedSignature | null;
     }>`select * from seller.registration where tax_code = ${taxCode} order by id desc`.execute(this.#k);
     return r.rows.map((x) => ({
       id: String(x.id),
@@ -2592,6 +3012,18 @@ export class SellerService {
       reasons: x.reasons,
       createdAt: x.created_at.toISOString(),
       decidedAt: x.decided_at?.toISOString() ?? null,
+      ...(x.prepared
+        ? {
+            signingRequest: {
+              algorithm: x.prepared.algorithm,
+              digestAlgorithm: x.prepared.digestAlgorithm,
+              digest: x.prepared.digest,
+              digestInfo: x.prepared.digestInfo,
+              signedInfo: x.prepared.signedInfo,
+              certificate: x.prepared.certificate,
+            },
+          }
+        : {}),
     }));
   }
 

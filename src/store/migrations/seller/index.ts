@@ -13,6 +13,7 @@ import * as m030 from "./030_more_flows.ts";
 import * as m040 from "./040_webhook_events.ts";
 import * as m050 from "./050_passwords.ts";
 import * as m060 from "./060_coded_waiting.ts";
+import * as m070 from "./070_two_step.ts";
 
 export const sellerMigrations: MigrationSet = {
   "001_seller_tables": m001,
@@ -22,4 +23,5 @@ export const sellerMigrations: MigrationSet = {
   "040_webhook_events": m040,
   "050_passwords": m050,
   "060_coded_waiting": m060,
+  "070_two_step": m070,
 };
