@@ -62,6 +62,7 @@ import {
   type PublicInvoice,
   type PublicLookupInput,
   type ReceiveResult,
+  type RegistrationRecord,
   type ReviewNoticeInput,
   type SentMessage,
   type Taxpayer,
@@ -81,8 +82,8 @@ export interface StoredReply {
 }
 
 /**
- * The operations behind the routes. `AuthorityService` has all of them but the two queries `repliesTo` and
- * `listTaxpayers`; `authorityApi(service, db)` adds those.
+ * The operations behind the routes. `AuthorityService` has all of them but the query `repliesTo`;
+ * `authorityApi(service, db)` adds it.
  */
 export interface AuthorityApi {
   /** Receives one TDiep message (bytes as posted); during maintenance, "unavailable" and nothing stored. */
@@ -94,6 +95,12 @@ export interface AuthorityApi {
   getTaxpayer(taxCode: string): Promise<Result<Taxpayer>>;
   /** Taxpayers by tax code, `limit` from `offset`. */
   listTaxpayers(offset: number, limit: number): Promise<readonly Taxpayer[]>;
+  /** Registrations decided, newest first, `limit` from `offset`. */
+  listRegistrations(
+    filter: { taxCode?: string; status?: "accepted" | "refused" },
+    offset: number,
+    limit: number,
+  ): Promise<readonly RegistrationRecord[]>;
   stopTaxpayer(taxCode: string, cause: StopCause, note?: string): Promise<Result<Taxpayer>>;
   resumeTaxpayer(taxCode: string): Promise<Result<Taxpayer>>;
   scheduleMaintenance(
@@ -130,7 +137,7 @@ export interface AuthorityApi {
   createReviewNotice(input: ReviewNoticeInput): Promise<Result<SentMessage & { deadline: string }>>;
 }
 
-/** The service with the two queries it lacks, read from the authority's own schema. */
+/** The service with the query it lacks, read from the authority's own schema. */
 export function authorityApi(service: AuthorityService, db: Database): AuthorityApi {
   const k = db.kysely<AuthorityDb>("authority");
   return {
@@ -138,6 +145,8 @@ export function authorityApi(service: AuthorityService, db: Database): Authority
     connectionCheck: () => service.connectionCheck(),
     upsertTaxpayer: (input) => service.upsertTaxpayer(input),
     getTaxpayer: (taxCode) => service.getTaxpayer(taxCode),
+    listTaxpayers: (offset, limit) => service.listTaxpayers(offset, limit),
+    listRegistrations: (filter, offset, limit) => service.listRegistrations(filter, offset, limit),
     stopTaxpayer: (taxCode, cause, note) => service.stopTaxpayer(taxCode, cause, note),
     resumeTaxpayer: (taxCode) => service.resumeTaxpayer(taxCode),
     scheduleMaintenance: (startsAt, endsAt, reason, options) =>
@@ -179,26 +188,6 @@ export function authorityApi(service: AuthorityService, db: Database): Authority
         ...first,
         ...rows.map((r) => ({ messageId: r.message_id, type: r.type, createdAt: r.created_at, xml: r.xml })),
       ];
-    },
-    async listTaxpayers(offset, limit) {
-      const rows = await k
-        .selectFrom("taxpayer")
-        .selectAll()
-        .orderBy("tax_code")
-        .offset(offset)
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({
-        taxCode: r.tax_code,
-        name: r.name,
-        status: r.status,
-        stopCause: r.stop_cause,
-        stopNote: r.stop_note,
-        stoppedAt: r.stopped_at,
-        resumedAt: r.resumed_at,
-        highRisk: r.high_risk,
-        codedOnly: r.coded_only,
-      }));
     },
   };
 }
@@ -484,6 +473,64 @@ export function registerAuthorityRoutes(
     async (request) => {
       const { highRisk, ...rest } = request.body;
       return service.upsertTaxpayer(highRisk === undefined ? rest : { ...rest, highRisk });
+    },
+  );
+
+  app.get(
+    "/authority/admin/registrations",
+    {
+      onRequest: admin,
+      schema: {
+        summary: "Registrations decided (01/ĐKTĐ-HĐĐT), newest first",
+        description: "100 per page; filter by taxpayer and by decision. reasons: the codes of a refusal.",
+        tags: ["authority: admin"],
+        security,
+        querystring: z.object({
+          page,
+          taxCode: z
+            .string()
+            .regex(/^\d{10}(?:-\d{3})?$/)
+            .optional(),
+          status: z.enum(["accepted", "refused"]).optional(),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                id: z.string(),
+                taxCode: z.string(),
+                taxpayerName: z.string().nullable(),
+                messageId: z.string(),
+                kind: z.enum(["first", "change"]),
+                forms: z.object({
+                  withCode: z.boolean(),
+                  withoutCode: z.boolean(),
+                  cashRegister: z.boolean(),
+                }),
+                status: z.enum(["accepted", "refused"]),
+                certificates: z.array(z.string()).readonly(),
+                reasons: z.array(z.string()).readonly(),
+                decidedAt: z.date(),
+              }),
+            ),
+            page: z.number(),
+            pageSize: z.number(),
+          }),
+          ...errorResponses(400, 401),
+        },
+      },
+    },
+    async (request) => {
+      const { page: at, taxCode, status } = request.query;
+      const filter = {
+        ...(taxCode !== undefined ? { taxCode } : {}),
+        ...(status !== undefined ? { status } : {}),
+      };
+      return {
+        items: [...(await service.listRegistrations(filter, (at - 1) * PAGE_SIZE, PAGE_SIZE))],
+        page: at,
+        pageSize: PAGE_SIZE,
+      };
     },
   );
 

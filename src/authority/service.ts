@@ -159,6 +159,27 @@ export interface TaxpayerInput {
   readonly highRisk?: boolean;
 }
 
+/** A registration as the authority decided it. */
+export interface RegistrationRecord {
+  readonly id: string;
+  readonly taxCode: string;
+  readonly taxpayerName: string | null;
+  readonly messageId: string;
+  /** first (đăng ký mới) or change (thay đổi thông tin). */
+  readonly kind: "first" | "change";
+  readonly forms: {
+    readonly withCode: boolean;
+    readonly withoutCode: boolean;
+    readonly cashRegister: boolean;
+  };
+  readonly status: "accepted" | "refused";
+  /** Serial numbers of the certificates registered for use (hex, upper case). */
+  readonly certificates: readonly string[];
+  /** Codes of the reasons of a refusal. */
+  readonly reasons: readonly string[];
+  readonly decidedAt: Date;
+}
+
 export interface Taxpayer {
   readonly taxCode: string;
   readonly name: string;
@@ -1751,6 +1772,53 @@ export class AuthorityService {
       .limit(Math.min(Math.max(1, Math.trunc(limit)), 1000))
       .execute();
     return rows.map(taxpayerOf);
+  }
+
+  /**
+   * Registrations decided (01/ĐKTĐ-HĐĐT, 100/101 → 103), newest first; for one taxpayer or one decision
+   * when asked. `reasons` are the codes of a refusal.
+   */
+  async listRegistrations(
+    filter: { taxCode?: string; status?: "accepted" | "refused" },
+    offset: number,
+    limit: number,
+  ): Promise<RegistrationRecord[]> {
+    let q = this.#db
+      .selectFrom("registration as g")
+      .leftJoin("taxpayer as t", "t.tax_code", "g.tax_code")
+      .select([
+        "g.id",
+        "g.tax_code",
+        "t.name",
+        "g.message_id",
+        "g.kind",
+        "g.with_code",
+        "g.without_code",
+        "g.cash_register",
+        "g.status",
+        "g.certificates",
+        "g.reasons",
+        "g.decided_at",
+      ]);
+    if (filter.taxCode !== undefined) q = q.where("g.tax_code", "=", filter.taxCode);
+    if (filter.status !== undefined) q = q.where("g.status", "=", filter.status);
+    const rows = await q
+      .orderBy("g.id", "desc")
+      .offset(Math.max(0, Math.trunc(offset)))
+      .limit(Math.min(Math.max(1, Math.trunc(limit)), 1000))
+      .execute();
+    return rows.map((r) => ({
+      id: String(r.id),
+      taxCode: r.tax_code,
+      taxpayerName: r.name ?? null,
+      messageId: r.message_id,
+      kind: r.kind === 2 ? "change" : "first",
+      forms: { withCode: r.with_code, withoutCode: r.without_code, cashRegister: r.cash_register },
+      status: r.status,
+      certificates: r.certificates,
+      reasons: r.reasons === null ? [] : r.reasons.split(","),
+      decidedAt: r.decided_at,
+    }));
   }
 
   /** Stops the taxpayer's use of e-invoices for `cause` (its invoices are refused codes from now on). */

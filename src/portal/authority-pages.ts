@@ -1,6 +1,6 @@
 /**
  * The tax authority's console (signed in with an installation administrator's key): taxpayers and their
- * status, maintenance windows (list; schedule, which announces the window to every connected party),
+ * status, registrations decided (filtered by taxpayer and decision), maintenance windows (list; schedule, which announces the window to every connected party),
  * review notices past their answer deadline, and the inspector lookup (inspectors may sign in for it alone;
  * every lookup is logged by the service with the signed-in name).
  */
@@ -50,6 +50,66 @@ ${list.map(
 )}</table>
 ${list.length === PAGE ? html`<p><a href="/portal/authority?offset=${offset + PAGE}">${t(lang, "next")}</a></p>` : ""}`;
     return kit.send(reply, page(ctx, t(lang, "taxpayersTitle"), body));
+  });
+
+  r.get("/authority/registrations", async (request, reply) => {
+    const a = kit.authority(request, reply);
+    if (!a) return reply;
+    const ctx = kit.ctx(request, reply);
+    const lang = ctx.lang;
+    const q = request.query as Record<string, string | undefined>;
+    const offset = Math.min(Math.max(0, Number.parseInt(q.offset ?? "0", 10) || 0), 100_000_000);
+    const taxCode = /^\d{10}(?:-\d{3})?$/.test(q.taxCode ?? "") ? q.taxCode : undefined;
+    const status = q.status === "accepted" || q.status === "refused" ? q.status : undefined;
+    const list = await a.service.listRegistrations(
+      { ...(taxCode !== undefined ? { taxCode } : {}), ...(status !== undefined ? { status } : {}) },
+      offset,
+      PAGE,
+    );
+    const yesNo = (b: boolean) => t(lang, b ? "yes" : "no");
+    const filterForm = html`<form method="get" action="/portal/authority/registrations" class="row">
+${field(lang, t(lang, "colTaxCode"), "taxCode", new FieldErrors([]), { value: taxCode ?? "" })}
+${field(lang, t(lang, "colDecision"), "status", new FieldErrors([]), {
+  value: status ?? "",
+  options: [
+    ["", t(lang, "all")],
+    ["accepted", t(lang, "decision_accepted")],
+    ["refused", t(lang, "decision_refused")],
+  ],
+})}<button type="submit">${t(lang, "search")}</button></form>`;
+    const more = new URLSearchParams({
+      ...(taxCode !== undefined ? { taxCode } : {}),
+      ...(status !== undefined ? { status } : {}),
+      offset: String(offset + PAGE),
+    });
+    const body = html`${filterForm}
+${
+  list.length === 0
+    ? html`<p>${t(lang, "none")}</p>`
+    : html`<table id="registrations"><tr><th>${t(lang, "colDecidedAt")}</th><th>${t(lang, "colTaxCode")}</th><th>${t(
+        lang,
+        "colName",
+      )}</th><th>${t(lang, "colRegistrationKind")}</th><th>${t(lang, "colWithCode")}</th><th>${t(
+        lang,
+        "colWithoutCode",
+      )}</th><th>${t(lang, "colCashRegister")}</th><th>${t(lang, "colCertificates")}</th><th>${t(
+        lang,
+        "colDecision",
+      )}</th></tr>${list.map(
+        (x) =>
+          html`<tr data-id="${x.id}"><td>${vnTime(x.decidedAt)}</td><td>${x.taxCode}</td><td>${
+            x.taxpayerName ?? ""
+          }</td><td>${t(lang, `regkind_${x.kind}`)}</td><td>${yesNo(x.forms.withCode)}</td><td>${yesNo(
+            x.forms.withoutCode,
+          )}</td><td>${yesNo(x.forms.cashRegister)}</td><td>${x.certificates.map(
+            (c) => html`<code>${c}</code> `,
+          )}</td><td data-status="${x.status}">${t(lang, `decision_${x.status}`)}${
+            x.reasons.length > 0 ? html` (${x.reasons.join(", ")})` : ""
+          }</td></tr>`,
+      )}</table>`
+}
+${list.length === PAGE ? html`<p><a href="/portal/authority/registrations?${more.toString()}">${t(lang, "next")}</a></p>` : ""}`;
+    return kit.send(reply, page(ctx, t(lang, "registrationsTitle"), body));
   });
 
   const maintenancePage = async (

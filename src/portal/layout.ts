@@ -106,6 +106,9 @@ function navFor(ctx: PageContext): Html {
     )}${link("/portal/seller/settings", "navSettings")}${link("/portal/lookup", "navLookup")}</nav>`;
   if (s?.kind === "authority")
     return html`<nav>${link("/portal/authority", "navTaxpayers")}${link(
+      "/portal/authority/registrations",
+      "navRegistrations",
+    )}${link(
       "/portal/authority/maintenance",
       "navMaintenance",
     )}${link("/portal/authority/inspector", "navInspector")}${link("/portal/authority/notices", "navNotices")}${link(

@@ -14,6 +14,7 @@ import type {
   MaintenanceWindow,
   PublicLookupInput,
   ReceiveResult,
+  RegistrationRecord,
   ReviewNoticeInput,
   SentMessage,
   Taxpayer,
@@ -131,6 +132,10 @@ export class FakeAuthority implements AuthorityApi {
 
   async listTaxpayers(offset: number, limit: number): Promise<readonly Taxpayer[]> {
     return [...this.taxpayers.values()].slice(offset, offset + limit);
+  }
+
+  async listRegistrations(): Promise<readonly RegistrationRecord[]> {
+    return [];
   }
 
   async stopTaxpayer(taxCode: string, cause: StopCause, note?: string): Promise<Result<Taxpayer>> {

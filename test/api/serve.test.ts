@@ -84,6 +84,15 @@ describe("hddt serve", () => {
         headers: { "x-api-key": "0123456789abcdef0123" },
       });
       expect(admin.status).toBe(200);
+      const registrations = await fetch(`${server.url}/authority/admin/registrations?status=refused`, {
+        headers: { "x-api-key": "0123456789abcdef0123" },
+      });
+      expect(registrations.status).toBe(200);
+      expect(await registrations.json()).toEqual({ items: [], page: 1, pageSize: 100 });
+      const badFilter = await fetch(`${server.url}/authority/admin/registrations?taxCode=abc`, {
+        headers: { "x-api-key": "0123456789abcdef0123" },
+      });
+      expect(badFilter.status).toBe(400);
     } finally {
       await server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -137,6 +137,33 @@ describe.each(testBackends())("authority service (%s)", (backend) => {
       expect(t.ok && t.value.codedOnly).toBe(true);
     });
 
+    it("lists the registrations it decided, newest first, by taxpayer and by decision", async () => {
+      const all = await kit.service.listRegistrations({}, 0, 1000);
+      expect(all.length).toBeGreaterThanOrEqual(2);
+      expect(all.map((x) => Number(x.id))).toEqual([...all.map((x) => Number(x.id))].sort((a, b) => b - a));
+      const refused = await kit.service.listRegistrations(
+        { taxCode: "0102030405", status: "refused" },
+        0,
+        10,
+      );
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatchObject({
+        taxCode: "0102030405",
+        taxpayerName: "Công ty Rủi Ro",
+        kind: "first",
+        forms: { withCode: false, withoutCode: true, cashRegister: false },
+        status: "refused",
+        reasons: ["AUTHORITY_CODED_ONLY"],
+      });
+      const accepted = await kit.service.listRegistrations({ status: "accepted" }, 0, 1000);
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(accepted.every((x) => x.status === "accepted" && x.reasons.length === 0)).toBe(true);
+      expect(accepted[0]?.certificates[0]).toMatch(/^[0-9A-F]+$/);
+      expect(
+        await kit.service.listRegistrations({ taxCode: "0102030405", status: "accepted" }, 0, 10),
+      ).toEqual([]);
+    });
+
     it("sends the forced switch 105 and binds the taxpayer to coded invoices", async () => {
       const tax = "0102030406";
       await kit.service.upsertTaxpayer({ taxCode: tax, name: "Công ty Chuyển Đổi" });

@@ -318,6 +318,25 @@ describe.each(testBackends())("web portal (%s)", (backend) => {
     expect((await admin.get("/portal/seller")).status).toBe(403);
   });
 
+  it("lists the registrations the authority decided in the console, filtered by taxpayer", async () => {
+    const admin = new Agent(kit);
+    await admin.signIn(ADMIN_KEY);
+    const all = await admin.get("/portal/authority/registrations");
+    expect(all.status).toBe(200);
+    expect(all.body).toContain('id="registrations"');
+    expect(all.body).toContain("0100109106");
+    expect(all.body).toContain('data-status="accepted"');
+    const one = await admin.get("/portal/authority/registrations?taxCode=0309478306&status=accepted");
+    expect(one.body).toContain("0309478306");
+    expect(one.body).not.toContain("<td>0100109106</td>");
+    expect((await admin.get("/portal/authority/registrations?status=refused")).body).not.toContain(
+      'id="registrations"',
+    );
+    const seller = new Agent(kit);
+    await seller.signIn(kit.keyA);
+    expect((await seller.get("/portal/authority/registrations")).status).toBe(403);
+  });
+
   it("schedules a maintenance window from the console, with errors next to the fields", async () => {
     const admin = new Agent(kit);
     await admin.signIn(ADMIN_KEY);
