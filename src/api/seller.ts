@@ -408,6 +408,24 @@ export function registerSellerRoutes(
     },
   );
 
+  app.get(
+    "/seller/signing-key",
+    {
+      onRequest: any,
+      schema: {
+        summary: "How the organisation signs and the certificate in use (subject, serial, validity)",
+        tags: tags.orgs,
+        security,
+        response: { ...success, ...errorResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const key = await service.signingKey(holderOf(request).taxCode);
+      if (key) return key;
+      return sendProblem(reply, 404, apiCodes, "HTTP_RESOURCE_NOT_FOUND", "", { what: "the signing key" });
+    },
+  );
+
   app.put(
     "/seller/signing-key",
     {

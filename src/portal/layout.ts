@@ -145,9 +145,11 @@ export interface FieldOptions {
   readonly className?: string;
   /** Problem path of the field when it differs from its name. */
   readonly path?: string;
+  /** A multi-line text area instead of an input. */
+  readonly textarea?: boolean;
 }
 
-/** A labelled input (or select) with its problems under it. */
+/** A labelled input (or select, or text area) with its problems under it. */
 export function field(
   lang: Lang,
   label: string,
@@ -158,13 +160,16 @@ export function field(
   const problems = errors.take(o.path ?? name);
   const bad = problems.length > 0 ? " bad" : "";
   const cls = `${o.className ?? ""}${bad}`.trim();
-  const control = o.options
-    ? html`<select name="${name}" id="f-${name}" class="${cls}">${o.options.map(
-        ([v, l]) => html`<option value="${v}"${v === (o.value ?? "") ? raw(" selected") : ""}>${l}</option>`,
-      )}</select>`
-    : html`<input name="${name}" id="f-${name}" class="${cls}" type="${o.type ?? "text"}" value="${o.value ?? ""}"${
-        o.required ? raw(" required") : ""
-      }${o.attrs ?? ""}>`;
+  const control = o.textarea
+    ? html`<textarea name="${name}" id="f-${name}" class="${cls}" rows="8" cols="66">${o.value ?? ""}</textarea>`
+    : o.options
+      ? html`<select name="${name}" id="f-${name}" class="${cls}">${o.options.map(
+          ([v, l]) =>
+            html`<option value="${v}"${v === (o.value ?? "") ? raw(" selected") : ""}>${l}</option>`,
+        )}</select>`
+      : html`<input name="${name}" id="f-${name}" class="${cls}" type="${o.type ?? "text"}" value="${o.value ?? ""}"${
+          o.required ? raw(" required") : ""
+        }${o.attrs ?? ""}>`;
   return html`<label><span class="l">${label}</span>${control}${problems.map((p) => problemLine(lang, p))}</label>`;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { sendWorkbook } from "../api/server.ts";
-import { addDays, daysBetween, instantToDate, instantToDateTime, isDate } from "../domain/dates.ts";
+import { daysBetween, instantToDate, instantToDateTime, isDate } from "../domain/dates.ts";
 import { fail, type Problem } from "../domain/problem.ts";
 import { exportSalesReport, reportRowOf } from "../excel/export.ts";
 import { ERROR_KINDS } from "../seller/corrections.ts";
@@ -69,13 +69,12 @@ export function registerSellerPages(kit: PortalKit, r: PortalRoutes): void {
     if (!s) return reply;
     const ctx = kit.ctx(request, reply);
     const lang = ctx.lang;
-    const [counts, refused, series, org, recent] = await Promise.all([
+    const [counts, refused, series, org, key] = await Promise.all([
       s.service.counts(s.taxCode),
       s.service.list(s.taxCode, { state: "refused", limit: 20 }),
       s.service.listSeries(s.taxCode),
       s.service.getOrganisation(s.taxCode),
-      // Lists run oldest first: the last month's invoices hold the newest signature.
-      s.service.list(s.taxCode, { from: addDays(today(kit), -31), limit: 1000 }),
+      s.service.signingKey(s.taxCode),
     ]);
     const attention: Html[] = [];
     for (const v of refused.items)
@@ -91,27 +90,18 @@ export function registerSellerPages(kit: PortalKit, r: PortalRoutes): void {
           html`<li>${t(lang, "seriesRunningOut", { series: symbolOf(se), used: showAmount(String(se.used), lang) })}</li>`,
         );
     }
-    // The certificate in use, read from the newest signed invoice (the service keeps no other copy).
-    let certificate: Html = html`<p>${t(lang, "certificateUnknown")}</p>`;
-    if (org.ok && !org.value.hasSigningKey) certificate = notice("warn", t(lang, "noSigningKey"));
-    const newest = recent.items.filter((v) => v.state !== "draft").at(-1);
-    if (newest) {
-      const xml = await s.service.xml(s.taxCode, newest.id, "signed");
-      if (xml.ok) {
-        const report = readDocument(xml.value, kit.deps.verify, kit.clock.now()).reports.find(
-          (x) => x.role === "seller",
-        );
-        if (report?.notAfter) {
-          const until = report.notAfter.slice(0, 10);
-          const days = daysBetween(today(kit), until);
-          const subject = report.subject ?? "";
-          if (days < CERTIFICATE_WARNING_DAYS) {
-            attention.push(html`<li>${t(lang, "certificateExpires", { subject, date: until, days })}</li>`);
-            certificate = notice("warn", t(lang, "certificateExpires", { subject, date: until, days }));
-          } else certificate = html`<p>${t(lang, "certificateOk", { date: until })}</p>`;
-        }
-      }
+    let certificate: Html = notice("warn", t(lang, "noSigningKey"));
+    if (key) {
+      const until = key.notAfter.slice(0, 10);
+      const days = daysBetween(today(kit), until);
+      if (days < CERTIFICATE_WARNING_DAYS) {
+        const expires = t(lang, "certificateExpires", { subject: key.subject, date: until, days });
+        attention.push(html`<li>${expires}</li>`);
+        certificate = notice("warn", expires);
+      } else certificate = html`<p>${t(lang, "certificateOk", { date: until })}</p>`;
     }
+    if (key && key.awaitingSignature > 0)
+      attention.push(html`<li>${t(lang, "awaitingSignature", { n: key.awaitingSignature })}</li>`);
     const body = html`
 ${org.ok ? html`<p>${org.value.name} — ${org.value.taxCode}. ${t(lang, "registrationState", { state: tOr(lang, `reg_${org.value.registrationState}`, org.value.registrationState) })}</p>` : ""}
 <h2>${t(lang, "countsTitle")}</h2>
@@ -802,15 +792,17 @@ ${
     const ctx = kit.ctx(request, reply);
     const lang = ctx.lang;
     const service = kit.deps.seller!;
-    const [org, users, keys] = await Promise.all([
+    const [org, users, keys, signing] = await Promise.all([
       service.getOrganisation(taxCode),
       service.listUsers(taxCode),
       service.listApiKeys(taxCode),
+      service.signingKey(taxCode),
     ]);
     const e = (form: string) => new FieldErrors(which === form ? problems : []);
     const eo = e("org");
     const eu = e("user");
     const ek = e("key");
+    const ec = e("cert");
     const o = org.ok ? org.value : undefined;
     const val = (form: string, name: string, fallback = "") =>
       which === form ? (values[name] ?? fallback) : fallback;
@@ -852,7 +844,27 @@ ${keys.map(
 <form method="post" action="/portal/seller/settings/keys" class="row" id="key-form">${csrfField(ctx)}
 ${field(lang, t(lang, "keyName"), "name", ek, { value: val("key", "name") })}
 ${field(lang, t(lang, "userRole"), "role", ek, { value: val("key", "role", "accountant"), options: roleOptions })}
-<button type="submit">${t(lang, "createKey")}</button></form>${errorSummary(lang, ek.rest())}`;
+<button type="submit">${t(lang, "createKey")}</button></form>${errorSummary(lang, ek.rest())}
+<h2>${t(lang, "certificateTitle")}</h2>
+${
+  signing
+    ? html`<table id="certificate">
+<tr><th>${t(lang, "keyKind")}</th><td data-kind="${signing.kind}">${t(lang, `keykind_${signing.kind}`)}</td></tr>
+<tr><th>${t(lang, "certSubject")}</th><td>${signing.subject}</td></tr>
+<tr><th>${t(lang, "certIssuer")}</th><td>${signing.issuer}</td></tr>
+<tr><th>${t(lang, "certSerial")}</th><td><code>${signing.serial}</code></td></tr>
+<tr><th>${t(lang, "certValidity")}</th><td>${signing.notBefore.slice(0, 10)} → ${signing.notAfter.slice(0, 10)}${
+        signing.testCertificate ? html` <strong>TEST</strong>` : ""
+      }</td></tr></table>`
+    : notice("warn", t(lang, "noSigningKey"))
+}
+<form method="post" action="/portal/seller/settings/certificate" id="certificate-form">${csrfField(ctx)}
+<p>${t(lang, "twoStepHelp")}</p>
+${field(lang, t(lang, "certificatePem"), "certificate", ec, {
+  value: val("cert", "certificate"),
+  textarea: true,
+})}
+${errorSummary(lang, ec.rest())}<button type="submit">${t(lang, "useTwoStep")}</button></form>`;
     return kit.send(reply, page(ctx, t(lang, "settingsTitle"), body), status);
   };
 
@@ -904,6 +916,39 @@ ${field(lang, t(lang, "userRole"), "role", ek, { value: val("key", "role", "acco
     const u = await s.service.addUser(s.taxCode, { email, name: name.slice(0, 100), role });
     if (!u.ok) return settingsPage(request, reply, s.taxCode, "user", f, u.problems, 422);
     return settingsPage(request, reply, s.taxCode, "", {}, [], 201, notice("good", t(lang, "saved")));
+  });
+
+  r.post("/seller/settings/certificate", async (request, reply) => {
+    const s = await kit.seller(request, reply, OWNER);
+    if (!s) return reply;
+    const lang = kit.lang(request);
+    const f = kit.form(request);
+    const certificate = (f.certificate ?? "").trim();
+    if (certificate === "")
+      return settingsPage(
+        request,
+        reply,
+        s.taxCode,
+        "cert",
+        f,
+        [portalProblem("PORTAL_REQUIRED", "certificate", { field: t(lang, "certificatePem") })],
+        422,
+      );
+    const u = await s.service.setSigningKey(s.taxCode, {
+      kind: "two-step",
+      certificate: certificate.slice(0, 20_000),
+    });
+    if (!u.ok)
+      return settingsPage(
+        request,
+        reply,
+        s.taxCode,
+        "cert",
+        f,
+        u.problems.map((p) => ({ ...p, path: "certificate" })),
+        422,
+      );
+    return settingsPage(request, reply, s.taxCode, "", {}, [], 200, notice("good", t(lang, "saved")));
   });
 
   r.post("/seller/settings/keys", async (request, reply) => {

@@ -229,6 +229,25 @@ export interface SeriesView {
   readonly warnings: readonly Problem[];
 }
 
+/** The organisation's signing key as shown to its users. */
+export interface SigningKeyView {
+  /** pkcs12 (file on the server), pkcs11 (token or HSM on the server), dev (TEST), two-step (key at the user). */
+  readonly kind: SigningKeyConfig["kind"];
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  /** Tax code in the certificate's subject. */
+  readonly taxCode: string | null;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly testCertificate: boolean;
+  /** When the key was set. */
+  readonly since: string;
+  /** Invoices numbered and waiting for the signature of a key at the user. */
+  readonly awaitingSignature: number;
+  readonly certificate: string;
+}
+
 /** An invoice waiting for the signature of a key at the user, and what that key must sign. */
 export interface SigningRequest {
   readonly invoiceId: string;
@@ -867,6 +886,32 @@ export class SellerService {
     this.#signers.set(taxCode, Promise.resolve(signer));
     if (previous) void previous.then((s) => s.close?.()).catch(() => undefined);
     return ok({ certificate, serial });
+  }
+
+  /** How the organisation signs now and the certificate in use (no secret: passwords and PINs stay). */
+  async signingKey(taxCode: string): Promise<SigningKeyView | undefined> {
+    const r = await sql<{ kind: SigningKeyConfig["kind"]; certificate: string | null; created_at: Date }>`
+      select kind, certificate, created_at from seller.signing_key where tax_code = ${taxCode}`.execute(
+      this.#k,
+    );
+    const row = r.rows[0];
+    if (!row?.certificate) return undefined;
+    const c = parseCertificate(row.certificate);
+    const waiting = await sql<{ n: bigint }>`select count(*) as n from seller.invoice
+      where tax_code = ${taxCode} and state = 'awaiting_signature'`.execute(this.#k);
+    return {
+      kind: row.kind,
+      subject: c.subject,
+      issuer: c.issuer,
+      serial: c.serialNumber,
+      taxCode: c.taxCode,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      testCertificate: c.isTest,
+      since: row.created_at.toISOString(),
+      awaitingSignature: Number(waiting.rows[0]?.n ?? 0),
+      certificate: c.pem,
+    };
   }
 
   /** Issues a development certificate of `ca` for the organisation and uses it (tests and demos only). */

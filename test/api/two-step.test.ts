@@ -162,6 +162,9 @@ describe.each(testBackends())("two-step signing of invoices (%s)", (backend) => 
     const info = Buffer.from(req!.digestInfo, "base64");
     expect(info.subarray(0, 19).toString("hex")).toBe("3031300d060960864801650304020105000420");
     expect(info.subarray(19).toString("base64")).toBe(req?.digest);
+    const key = (await call(keyA, "GET", "/seller/signing-key")).json();
+    expect(key).toMatchObject({ kind: "two-step", taxCode: SELLER_A, awaitingSignature: 1 });
+    expect(key).not.toHaveProperty("keyPem");
     // Nothing was sent yet: the authority has not seen it.
     expect(
       (await call(keyA, "GET", `/seller/invoices/${id}/history`))

@@ -4,7 +4,8 @@
  * next to their fields, the invoice's life from the form to the buyer's lookup, live totals.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_KEY, SELLER_B } from "../seller/support.ts";
+import { issueCertificate, loadDevCa } from "../../src/signing/dev-ca.ts";
+import { ADMIN_KEY, devCaDir, SELLER_B } from "../seller/support.ts";
 import { testBackends } from "../store/backends.ts";
 import {
   Agent,
@@ -486,7 +487,7 @@ describe.each(testBackends())("web portal (%s)", (backend) => {
     await kit.drain();
     const dash = await agent.get("/portal/seller");
     expect(dash.body).toContain('id="counts"');
-    // The certificate in use, read from the newest signed invoice.
+    // The certificate of the organisation's signing key.
     expect(dash.body).toMatch(/Chứng thư số (còn hạn đến|của .* hết hạn ngày) \d{4}-\d{2}-\d{2}/);
   });
   it("drafts corrections of an issued invoice, with the services' problems next to the fields", async () => {
@@ -553,6 +554,31 @@ describe.each(testBackends())("web portal (%s)", (backend) => {
       expect(view.body).toContain("Lý do từ chối");
     } finally {
       await kit.authority.resumeTaxpayer(SELLER_B);
+    }
+  });
+
+  it("shows the signing certificate in the settings and switches to a token's certificate (two-step)", async () => {
+    const b = new Agent(kit);
+    await b.signIn(kit.keyB);
+    const before = await b.get("/portal/seller/settings");
+    expect(before.body).toContain('id="certificate"');
+    expect(before.body).toContain('data-kind="dev"');
+    expect(before.body).toContain("UID=MST:0309478306");
+    const garbage = await b.post("/portal/seller/settings/certificate", { certificate: "not a certificate" });
+    expect(garbage.status).toBe(422);
+    expect(garbage.body).toContain('data-code="SELLER_SIGNING_FAILED"');
+    const ca = await loadDevCa(await devCaDir());
+    const token = await issueCertificate(ca, { name: "Token B", taxCode: SELLER_B });
+    try {
+      const done = await b.post("/portal/seller/settings/certificate", { certificate: token.certificate });
+      expect(done.status).toBe(200);
+      expect(done.body).toContain('data-kind="two-step"');
+      expect(done.body).toContain("Token B");
+      const key = await kit.seller.signingKey(SELLER_B);
+      expect(key).toMatchObject({ kind: "two-step", awaitingSignature: 0 });
+    } finally {
+      const back = await kit.seller.issueDevSigningKey(SELLER_B, ca);
+      if (!back.ok) throw new Error(JSON.stringify(back.problems));
     }
   });
 
