@@ -63,7 +63,7 @@ export async function run(seconds = 5): Promise<void> {
     `render: A4 PDF/A-3b, DejaVu Sans subset, QR, XML attached; 10-line PDF ${bytes} bytes; one core`,
   );
   const r = await rate("10-line invoice (1 page)  [goal ≥ 50/s]", seconds, () =>
-    renderInvoicePdf(one, extras10),
+    renderInvoicePdf(next(one), extras10),
   );
   await rate("60-line invoice (2 pages)", seconds, () => renderInvoicePdf(next(two), extras60));
   console.log(`render goal ${r >= 50 ? "met" : "NOT met"} (${r.toFixed(1)} invoices per CPU-second)`);
