@@ -35,7 +35,9 @@
  * and then failed its connection check too (the worker runs it and passes it as `unreachable`) is down, not
  * the messages at fault: the whole destination is held, backing off exponentially with full jitter on its
  * consecutive failures, and the tries are not counted, so an outage longer than the retry budget sends
- * nothing to dead-letter. Its first answer resets the count. Other failures back off per message,
+ * nothing to dead-letter. Its first answer resets the count; the worker also probes a down destination with
+ * its connection check every few seconds and releases the hold when it answers (`releaseDown`), so the
+ * backlog goes as soon as the receiver is back, not when the backoff (up to minutes) runs out. Other failures back off per message,
  * exponentially with full jitter, and count towards dead-letter.
  *
  * Business times come from the Clock; SQL `now()` is never used.
@@ -682,6 +684,32 @@ export class Outbox {
       [this.#clock.now()],
     );
     return r.rows.map(toWindow);
+  }
+
+  /** Destinations held because they were down (unanswered, connection check failed), still held now. */
+  async heldDown(): Promise<PartyAddress[]> {
+    const r = await this.#db.pool.query<{ destination: string }>(
+      `select destination from ${this.#s}.destination_hold where failures > 0 and held_until > $1 order by destination`,
+      [this.#clock.now()],
+    );
+    return r.rows.map((row) => row.destination as PartyAddress);
+  }
+
+  /**
+   * A destination held as down answered its connection check: the hold ends now and its failures are
+   * forgotten, so the backlog goes without waiting out the backoff (which grows to minutes in a long outage).
+   */
+  async releaseDown(destination: PartyAddress): Promise<boolean> {
+    const now = this.#clock.now();
+    return inTransaction(this.#db.kysely(this.#s), async (trx) => {
+      const r = await sql`update ${sql.raw(this.#s)}.destination_hold set held_until = ${now}, failures = 0
+        where destination = ${destination} and failures > 0 and held_until > ${now}`.execute(trx);
+      if (Number(r.numAffectedRows ?? 0n) === 0) return false;
+      // Its messages were put off to the end of the hold: they are due now.
+      await sql`update ${sql.raw(this.#s)}.outbox set next_attempt_at = ${now}
+        where destination = ${destination} and state = 'pending' and next_attempt_at > ${now}`.execute(trx);
+      return true;
+    });
   }
 
   /** Records a connection check after a window: success resumes sending; a failure keeps holding. */

@@ -5,7 +5,9 @@
  *
  * Before each batch (at most once per `checkEveryMs` of clock time) the worker looks for maintenance windows
  * that have ended and runs the connection check on their destination; a success resumes sending to it, a
- * failure keeps it held until the next check. During a window nothing is claimed for its destination.
+ * failure keeps it held until the next check. During a window nothing is claimed for its destination. A
+ * destination held as down (see outbox.ts) is probed the same way every `probeEveryMs`; when it answers,
+ * its hold ends at once.
  *
  * Times come from the Clock; `tick()` does one round and is what tests drive with a ManualClock. `start()`
  * loops until `stop()`, waiting `idleMs` (real time) when there was nothing to do.
@@ -27,6 +29,8 @@ export interface WorkerOptions {
   readonly idleMs?: number;
   /** Clock time between looks for ended maintenance windows. Default 1 s. */
   readonly checkEveryMs?: number;
+  /** Clock time between connection checks of a destination held as down. Default 5 s. */
+  readonly probeEveryMs?: number;
   /** Errors of a round (database down…); the loop goes on after `idleMs`. Default: a process warning. */
   readonly onError?: (error: unknown) => void;
   /** Called after each message's result, before it is recorded (tests, metrics). */
@@ -43,6 +47,8 @@ export class OutboxWorker {
   readonly workerId: string;
   readonly #o: Required<Omit<WorkerOptions, "onResult" | "workerId">> & Pick<WorkerOptions, "onResult">;
   #lastCheck = Number.NEGATIVE_INFINITY;
+  /** When each destination held as down was last probed (clock ms). */
+  readonly #lastProbe = new Map<string, number>();
   #running: Promise<void> | undefined;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -56,15 +62,26 @@ export class OutboxWorker {
       batchSize: options.batchSize ?? 100,
       idleMs: options.idleMs ?? 200,
       checkEveryMs: options.checkEveryMs ?? 1000,
+      probeEveryMs: options.probeEveryMs ?? 5000,
       onError: options.onError ?? ((e) => process.emitWarning(`hddt outbox worker: ${(e as Error).message}`)),
       onResult: options.onResult,
     };
   }
 
-  /** Resumes destinations whose maintenance ended, if a connection check passes; returns how many. */
+  /**
+   * Resumes destinations whose maintenance ended, if a connection check passes, and releases destinations
+   * held as down whose check passes again (each probed at most once per `probeEveryMs`); returns how many
+   * windows were resumed.
+   */
   async checkWindows(): Promise<number> {
-    const { outbox, transport, clock } = this.#o;
-    this.#lastCheck = clock.now().getTime();
+    const { outbox, transport, clock, probeEveryMs } = this.#o;
+    const now = clock.now().getTime();
+    this.#lastCheck = now;
+    for (const destination of await outbox.heldDown()) {
+      if (now - (this.#lastProbe.get(destination) ?? 0) < probeEveryMs) continue;
+      this.#lastProbe.set(destination, now);
+      if ((await transport.check(destination)).ok) await outbox.releaseDown(destination);
+    }
     let resumed = 0;
     const due = await outbox.windowsDueForCheck();
     const checked = new Map<string, Awaited<ReturnType<Transport["check"]>>>();

@@ -352,13 +352,21 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         ids.push(id);
         messages.push(fromSeller(200, await signedInvoice(codedInvoice(String(i + 1)), signer), id));
       }
-      const stream = async (from: number, to: number) => {
+      /** When each invoice's receipt came back (ms since the epoch). */
+      const sentAt: number[] = new Array(N);
+      // Eight lanes; with `overMs`, the invoices are spread evenly over that time (a steady load) instead of
+      // going as fast as the T-VAN takes them.
+      const stream = async (from: number, to: number, overMs = 0) => {
         let next = from;
+        const begin = Date.now();
         const lane = async () => {
           while (next < to) {
             const i = next++;
+            const due = begin + ((i - from) * overMs) / Math.max(1, to - from);
+            if (due > Date.now()) await sleep(due - Date.now());
             const receipt = await send(messages[i]!);
             if (!receipt.includes("<TTTNhan>0</TTTNhan>")) throw new Error(`invoice ${i + 1}: ${receipt}`);
+            sentAt[i] = Date.now();
           }
         };
         await Promise.all(Array.from({ length: 8 }, lane));
@@ -375,7 +383,9 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         undefined,
         async () => !(await authorityUp().catch(() => false)),
       );
-      await stream(third, 2 * third);
+      // The middle third goes in steadily while the authority is down.
+      await stream(third, 2 * third, Math.max(0, OUTAGE_MS - (Date.now() - down) - 1000));
+      const duringOutage = sentAt.slice(third, 2 * third).filter((t) => t - down < OUTAGE_MS).length;
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
       authority!.start();
       const restarted = Date.now();
@@ -407,7 +417,18 @@ describe("T-VAN and authority as separate processes on loopback", () => {
         ((await (await tvanGet("/tvan/maintenance")).json()) as { items: Known[] }).items.find(
           (w) => Date.parse(w.startsAt) === startsAt.getTime(),
         );
-      await stream(2 * third, N);
+      // The last third goes in steadily from now until the window is over: the T-VAN takes and keeps them
+      // while the authority answers "unavailable".
+      await stream(2 * third, N, endsAt.getTime() - Date.now());
+      const duringWindow = sentAt
+        .slice(2 * third, N)
+        .filter((t) => t >= startsAt.getTime() && t < endsAt.getTime()).length;
+      phases.push(
+        `invoices taken by the T-VAN while the authority was down: ${duringOutage}; during the window: ${duringWindow}`,
+      );
+      // Under load: a share of the invoices went in during each (the lanes pace them evenly).
+      expect(duringOutage).toBeGreaterThan(0);
+      expect(duringWindow).toBeGreaterThan(0);
       await waitUntil("the T-VAN to learn of the window", tvan, async () => (await known()) !== undefined);
 
       // Every answer back at the seller.

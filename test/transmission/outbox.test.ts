@@ -242,6 +242,30 @@ describe.each(testBackends())("outbox (%s)", (backend) => {
     expect((await outbox.heldUntil("TCT"))!.until!.getTime() - before).toBe(500);
   });
 
+  it("releases a destination held as down as soon as its connection check answers, not when the wait ends", async () => {
+    const ms = [msg(), msg()];
+    await outbox.enqueue(ms);
+    authority.failWith = networkFailure("ECONNREFUSED");
+    authority.checkResult = networkFailure("ECONNREFUSED");
+    const w = new OutboxWorker({ outbox, transport, clock, workerId: "prober", probeEveryMs: 2000 });
+    // A long outage: the wait has grown to its ceiling.
+    for (let i = 0; i < 6; i++) {
+      await w.tick();
+      clock.set((await outbox.heldUntil("TCT"))!.until!);
+    }
+    await w.tick();
+    const until = (await outbox.heldUntil("TCT"))!.until!.getTime();
+    expect(until - clock.now().getTime()).toBe(4000);
+    // The receiver is back. Probes come at most every 2 s: the one due now releases the hold.
+    authority.failWith = undefined;
+    authority.checkResult = { ok: true };
+    clock.advance({ seconds: 2 });
+    expect(clock.now().getTime()).toBeLessThan(until);
+    expect(await w.tick()).toMatchObject({ claimed: 2, sent: 2 });
+    expect(await outbox.heldUntil("TCT")).toBeUndefined();
+    for (const m of ms) expect((await state(m.messageId)).state).toBe("sent");
+  });
+
   it("dead-letters after the bounded number of tries; list, inspect and requeue work on it", async () => {
     const m = msg();
     await outbox.enqueue(m);
