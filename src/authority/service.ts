@@ -268,7 +268,7 @@ export interface ReviewNoticeInput {
 
 const PARTY_VERSION = "2.1.0";
 const TAX_CODE = /^\d{10}(?:-?\d{3})?$/;
-const SUPPORTED = new Set<number>([100, 101, 200, 201, 203, 206, 300, 400]);
+const SUPPORTED = new Set<number>([100, 101, 200, 201, 203, 206, 300, 303, 400]);
 const STOP_CAUSE_VI: Record<StopCause, string> = {
   tax_code_terminated: "chấm dứt hiệu lực mã số thuế",
   not_at_registered_address: "không hoạt động tại địa chỉ đã đăng ký",
@@ -954,7 +954,10 @@ export class AuthorityService {
       case 201:
         return this.#perOccurrence(h, m, now);
       case 300:
-        return this.#errorNotice(h, m, now);
+        return this.#errorNotice(h, m, now, false);
+      // The error notice of cash-register invoices (QĐ 1510): the same form, answered by the same 301.
+      case 303:
+        return this.#errorNotice(h, m, now, true);
       case 400:
         return this.#summaryTable(h, m, now);
       default:
@@ -1526,7 +1529,12 @@ export class AuthorityService {
 
   // 300 -----------------------------------------------------------------------------------------------
 
-  async #errorNotice(h: MessageHeader, m: MessageInspection, now: Date): Promise<Outcome> {
+  async #errorNotice(
+    h: MessageHeader,
+    m: MessageInspection,
+    now: Date,
+    cashRegister: boolean,
+  ): Promise<Outcome> {
     const text = this.#payloadText(m, 0);
     const taxCode = h.taxCode ?? "";
     const read = readErrorNotice(m.payloads[0]!, { source: m.parsed!.source, path: "/TDiep/DLieu/TBao" });
@@ -1545,13 +1553,9 @@ export class AuthorityService {
         );
       }
       for (const inv of read.value.invoices) {
-        const found = await this.#knownInvoice(
-          taxCode,
-          inv.template,
-          inv.series,
-          inv.number,
-          inv.authorityCode,
-        );
+        const found = cashRegister
+          ? await this.#knownCashRegisterInvoice(taxCode, inv.template, inv.series, inv.number)
+          : await this.#knownInvoice(taxCode, inv.template, inv.series, inv.number, inv.authorityCode);
         const reasons = found
           ? undefined
           : [
@@ -1606,6 +1610,26 @@ export class AuthorityService {
         }
       },
     };
+  }
+
+  /** A cash-register invoice the authority received (206); the seller's own code is not kept apart. */
+  async #knownCashRegisterInvoice(
+    taxCode: string,
+    template: string | undefined,
+    series: string | undefined,
+    number: string | undefined,
+  ): Promise<boolean> {
+    if (!template || !series || !number) return false;
+    const r = await this.#db
+      .selectFrom("nocode_invoice")
+      .select("id")
+      .where("seller_tax_code", "=", taxCode)
+      .where("kind", "=", "cash_register")
+      .where("template", "=", template)
+      .where("series", "=", series)
+      .where("number", "=", number)
+      .executeTakeFirst();
+    return r !== undefined;
   }
 
   async #knownInvoice(

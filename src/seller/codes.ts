@@ -26,6 +26,10 @@ export const sellerCodes = defineCodes({
     vi: "Khóa ký của tổ chức nằm ở người dùng (ký hai bước): {what} chưa ký hai bước được, hãy khai báo khóa PKCS#12 hoặc PKCS#11",
     en: "The organisation's key is at the user (two-step signing): {what} cannot be signed in two steps yet; set a PKCS#12 or PKCS#11 key",
   },
+  SELLER_ERROR_NOTICE_MIXED: {
+    vi: "Hóa đơn khởi tạo từ máy tính tiền được thông báo sai sót riêng (thông điệp 303), không chung với hóa đơn khác",
+    en: "Cash-register invoices are noticed in an error notice of their own (message 303), not with other invoices",
+  },
   SELLER_REGISTRATION_NOT_FOUND: {
     vi: "Không có tờ khai đăng ký {id} của tổ chức",
     en: "The organisation has no registration {id}",

@@ -39,7 +39,13 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { Clock } from "../domain/clock.ts";
-import { makeCashRegisterCode, parseSeries, TEMPLATE_MEANINGS, validateSymbol } from "../domain/codes.ts";
+import {
+  makeCashRegisterCode,
+  parseCashRegisterCode,
+  parseSeries,
+  TEMPLATE_MEANINGS,
+  validateSymbol,
+} from "../domain/codes.ts";
 import { daysBetween, instantToDate, instantToDateTime, isDate } from "../domain/dates.ts";
 import type { Invoice, Seller, TemplateDigit } from "../domain/invoice.ts";
 import { fail, ok, type Problem, type Result } from "../domain/problem.ts";
@@ -2232,7 +2238,8 @@ export class SellerService {
   }
 
   /**
-   * Sends form 04/SS-HĐĐT (message 300) for wrong invoices of the organisation; the nature of each
+   * Sends form 04/SS-HĐĐT (message 300; 303 for cash-register invoices, which go in a notice of their own)
+   * for wrong invoices of the organisation; the nature of each
    * (cancel, adjust, replace, explain) follows the rules of its date (`planErrorNotice`). The authority's
    * 301 is recorded in each invoice's history; an accepted cancellation makes the invoice `cancelled`.
    */
@@ -2290,6 +2297,12 @@ export class SellerService {
       id: "DLTBao",
     });
     if (!plan.ok) return plan;
+    // Cash-register invoices are noticed with message 303, the others with 300: one kind per notice.
+    const cash = planned.filter(
+      (p) => parseCashRegisterCode(p.invoice.authorityCode ?? "") !== undefined,
+    ).length;
+    if (cash > 0 && cash < planned.length) return fail([sellerProblem("SELLER_ERROR_NOTICE_MIXED", "items")]);
+    const type: MessageTypeCode = cash > 0 ? 303 : 300;
     const notice = { ...plan.value.notice, taxpayerName: org.name, taxCode };
     const signerR = await this.#formSigner(taxCode, "thông báo sai sót 04/SS-HĐĐT / error notice 04/SS-HĐĐT");
     if (!signerR.ok) return signerR;
@@ -2297,11 +2310,11 @@ export class SellerService {
     const signed = await signAs(writeErrorNotice(notice), signer, "taxpayer");
     if (!signed.ok) return fail(signed.problems);
     const messageId = newMessageId(this.partyFor(taxCode), () => randomBytes(16).toString("hex"));
-    const message = this.#envelope(taxCode, 300, messageId, signed.value.xml);
+    const message = this.#envelope(taxCode, type, messageId, signed.value.xml);
     const natures = plan.value.actions.map((a) => a.nature as number);
     await inTransaction(this.#k, async (trx) => {
       await within?.(trx, messageId, now);
-      await this.#recordMessage(trx, taxCode, messageId, "out", 300, null, message, null, null, now);
+      await this.#recordMessage(trx, taxCode, messageId, "out", type, null, message, null, null, now);
       await this.#archive.put(trx, {
         taxCode,
         kind: "form",

@@ -113,6 +113,38 @@ describe.each(testBackends())("seller: more flows (%s)", (backend) => {
       expect(found.xml).toBe(xml);
     }, 120_000);
 
+    it("notices errors of cash-register invoices with a 303 the authority answers (301), never mixed with others", async () => {
+      const cash = await draftAndIssue(SELLER_A, `C${yy}MAA`);
+      must(cash.issued);
+      must(await kit.seller.createSeries(SELLER_A, { template: "1", series: `C${yy}TAD` }));
+      const coded = await draftAndIssue(SELLER_A, `C${yy}TAD`);
+      await kit.drain();
+      const item = (invoiceId: string) => ({
+        invoiceId,
+        error: "name-address" as const,
+        reason: "Sai địa chỉ",
+      });
+      const mixed = await kit.seller.sendErrorNotice(SELLER_A, [item(cash.id), item(coded.id)]);
+      expect(!mixed.ok && mixed.problems.map((p) => p.code)).toEqual(["SELLER_ERROR_NOTICE_MIXED"]);
+      const sent = must(await kit.seller.sendErrorNotice(SELLER_A, [item(cash.id)]));
+      const m = (await sentMessages(SELLER_A, 303)).find((x) => x.message_id === sent.messageId);
+      expect(m && inspectMessage(m.xml).header.type).toBe(303);
+      expect(m!.xml).toContain(`<MCQTCap>${must(cash.issued).authorityCode}</MCQTCap>`);
+      await kit.drain();
+      // The authority found the invoice among the cash-register invoices it received and accepted the notice.
+      // (It knows the notice under the id the T-VAN forwarded it with.)
+      const answer = await kit.db.pool.query<{ accepted: boolean }>(
+        "select accepted from authority.error_notice where tax_code = $1 and strpos(xml, $2) > 0",
+        [SELLER_A, `<MCQTCap>${must(cash.issued).authorityCode}</MCQTCap>`],
+      );
+      expect(answer.rows.map((r) => r.accepted)).toEqual([true]);
+      const replies = await kit.db.pool.query<{ type: number }>(
+        "select type from seller.message where tax_code = $1 and reply_to = $2 and direction = 'in'",
+        [SELLER_A, sent.messageId],
+      );
+      expect(replies.rows.map((r) => r.type)).toContain(301);
+    }, 120_000);
+
     it("never gives one cash-register code twice when two series of the seller issue at once", async () => {
       must(await kit.seller.createSeries(SELLER_A, { template: "1", series: `C${yy}MAB` }));
       const drafts = [];
