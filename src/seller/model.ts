@@ -105,18 +105,12 @@ export function computeTotals(lines: readonly InvoiceLine[], currency: string): 
   };
 }
 
-/** The model of an invoice from its JSON input and the seller; `number` absent until issued. */
-export function toInvoice(
-  input: InvoiceInput,
-  seller: Seller,
-  options: { number?: string; issueDate: string },
-): Result<Invoice> {
-  const problems: Problem[] = [];
-  const revived = revive(input, "", "", problems) as Record<string, unknown>;
-  if (problems.length > 0) return fail(problems);
-  const header = (revived.header ?? {}) as Record<string, unknown>;
-  const currency = typeof header.currency === "string" ? header.currency : "VND";
-  const lines = ((revived.lines ?? []) as InvoiceLine[]).map((l, i) => ({
+/**
+ * Lines as given, with what may be left out filled in: nature 1 (goods), the line number, and the amount
+ * (quantity × unit price − discount, rounded as the currency is) when quantity and price are there.
+ */
+export function completeLines(lines: readonly InvoiceLine[], currency: string): InvoiceLine[] {
+  return lines.map((l, i) => ({
     ...l,
     nature: l.nature ?? 1,
     lineNo: l.lineNo ?? i + 1,
@@ -131,6 +125,20 @@ export function toInvoice(
         }
       : {}),
   })) as InvoiceLine[];
+}
+
+/** The model of an invoice from its JSON input and the seller; `number` absent until issued. */
+export function toInvoice(
+  input: InvoiceInput,
+  seller: Seller,
+  options: { number?: string; issueDate: string },
+): Result<Invoice> {
+  const problems: Problem[] = [];
+  const revived = revive(input, "", "", problems) as Record<string, unknown>;
+  if (problems.length > 0) return fail(problems);
+  const header = (revived.header ?? {}) as Record<string, unknown>;
+  const currency = typeof header.currency === "string" ? header.currency : "VND";
+  const lines = completeLines((revived.lines ?? []) as InvoiceLine[], currency);
   const totals = revived.totals
     ? ({ byRate: [], fees: [], ...(revived.totals as object) } as unknown as InvoiceTotals)
     : computeTotals(lines, currency);

@@ -98,7 +98,14 @@ import {
   summaryPeriod,
   summaryRows,
 } from "./flows.ts";
-import { canonicalJson, type InvoiceInput, inputOf, reviveAmounts, toInvoice } from "./model.ts";
+import {
+  canonicalJson,
+  completeLines,
+  type InvoiceInput,
+  inputOf,
+  reviveAmounts,
+  toInvoice,
+} from "./model.ts";
 import {
   type BuyerDelivery,
   defaultSignerFactory,
@@ -2194,7 +2201,8 @@ export class SellerService {
     if (!parsed.ok) return parsed;
     const original = await this.#original(taxCode, originalId);
     if (!original.ok) return original;
-    const lines = parsed.value.lines.map((l) => ({ ...l, nature: l.nature ?? 1 }));
+    // Amounts left out are computed as for a draft, in the original's currency.
+    const lines = completeLines(parsed.value.lines, original.value.invoice.header.currency ?? "VND");
     const plan = planReplacement(
       original.value.invoice,
       { ...parsed.value, lines },

@@ -145,6 +145,36 @@ describe.each(testBackends())("seller: more flows (%s)", (backend) => {
       expect(replies.rows.map((r) => r.type)).toContain(301);
     }, 120_000);
 
+    it("replaces a cash-register invoice with another of its series: a new code, the original named, a 206", async () => {
+      const orig = await draftAndIssue(SELLER_A, `C${yy}MAA`);
+      const original = must(orig.issued);
+      await kit.drain();
+      const content = {
+        buyer: { name: "Khách lẻ", address: "Hà Nội" },
+        lines: [{ itemName: "Cà phê", unit: "Ly", quantity: "2", unitPrice: "30000", vatRate: "8%" }],
+      };
+      const rep = must(await kit.seller.replace(SELLER_A, orig.id, content));
+      const issued = must(await kit.seller.issue(SELLER_A, rep.invoice.id));
+      expect(issued.state).toBe("delivered");
+      expect(issued.authorityCode).toMatch(new RegExp(`^M1-${yy}-A1B2C-\\d{11}$`));
+      expect(issued.authorityCode).not.toBe(original.authorityCode);
+      const xml = must(await kit.seller.xml(SELLER_A, rep.invoice.id));
+      // TTHDLQuan names the original by its symbol, number and date; TCHDon 1 is a replacement.
+      expect(xml).toContain("<TCHDon>1</TCHDon>");
+      expect(xml).toContain(`<KHHDon>C${yy}MAA</KHHDon>`);
+      expect(xml).toMatch(
+        new RegExp(
+          `<TTHDLQuan><TCHDon>1</TCHDon><LHDCLQuan>1</LHDCLQuan><KHMSHDCLQuan>1</KHMSHDCLQuan><KHHDCLQuan>C${yy}MAA</KHHDCLQuan><SHDCLQuan>${original.number}</SHDCLQuan>`,
+        ),
+      );
+      expect((await sentMessages(SELLER_A, 206)).filter((m) => m.invoice_id === rep.invoice.id)).toHaveLength(
+        1,
+      );
+      await kit.drain();
+      expect((await view(SELLER_A, orig.id)).state).toBe("replaced");
+      expect((await view(SELLER_A, rep.invoice.id)).dataState).toBe("accepted");
+    }, 120_000);
+
     it("never gives one cash-register code twice when two series of the seller issue at once", async () => {
       must(await kit.seller.createSeries(SELLER_A, { template: "1", series: `C${yy}MAB` }));
       const drafts = [];
